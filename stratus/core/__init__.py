@@ -1,0 +1,1 @@
+"""Shared plumbing for every Stratus service; it imports no service."""

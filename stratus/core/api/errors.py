@@ -1,0 +1,74 @@
+"""Rendering errors as OpenStack-style bodies; each service supplies its own body shape."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from stratus.core.exceptions import STATUS_TITLES, ServiceUnavailable, StratusError
+
+LOG = logging.getLogger(__name__)
+
+ErrorRenderer = Callable[[int, str, str], dict[str, Any]]
+"""(status, title, message) -> JSON body."""
+
+
+def keystone_error(status: int, title: str, message: str) -> dict[str, Any]:
+    """Identity's shape: ``{"error": {"code": 404, "title": "Not Found", "message": ...}}``."""
+    return {"error": {"code": status, "title": title, "message": message}}
+
+
+def title_for(status: int) -> str:
+    if status in STATUS_TITLES:
+        return STATUS_TITLES[status]
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def describe_validation_error(exc: RequestValidationError) -> str:
+    """One readable sentence from pydantic's error list, naming the offending field."""
+    parts = []
+    for err in exc.errors()[:5]:
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body",)]
+        where = ".".join(loc)
+        if err.get("type") == "json_invalid":
+            return "Malformed request body: the body is not valid JSON."
+        parts.append(f"{where}: {err.get('msg')}" if where else str(err.get("msg")))
+    return "Invalid input for field/attribute: " + "; ".join(parts)
+
+
+def install_error_handlers(app: FastAPI, render: ErrorRenderer) -> None:
+    def respond(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+        return JSONResponse(render(status, title_for(status), message), status_code=status, headers=headers)
+
+    @app.exception_handler(StratusError)
+    def _stratus(_request: Request, exc: StratusError) -> JSONResponse:
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, ServiceUnavailable) else None
+        if exc.status == 401:
+            headers = {"WWW-Authenticate": 'Keystone uri="/"'}
+        return respond(exc.status, exc.message, headers)
+
+    @app.exception_handler(RequestValidationError)
+    def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return respond(400, describe_validation_error(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        message = exc.detail if isinstance(exc.detail, str) else title_for(exc.status_code)
+        if exc.status_code == 404 and message == "Not Found":
+            message = "The resource could not be found."
+        return respond(exc.status_code, message, getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        LOG.exception("unexpected error handling %s %s", request.method, request.url.path)
+        return respond(500, "An unexpected error prevented the server from fulfilling your request.")

@@ -1,0 +1,1 @@
+"""Fernet tokens: payloads, key repository, provider."""
