@@ -112,6 +112,30 @@ class IdentityApiValidator:
         self._client.close()
 
 
+def build_authenticator(identity_url: str, *, bus: Any = None, cache_ttl: float = 30.0) -> Authenticator:
+    """The authenticator a non-identity API uses: identity-backed, cached, flushed on revocation.
+
+    ``bus`` is a :class:`stratus.core.bus.Bus` (or None when there is no bus, e.g. in unit tests).
+    """
+    cache = CachingValidator(IdentityApiValidator(identity_url), ttl=cache_ttl)
+    if bus is not None:
+        bus.subscribe(REVOCATION_EVENT, cache.invalidate_all)
+    return Authenticator(cache)
+
+
+class StaticValidator:
+    """Maps known tokens to contexts; for tests of services that do not run identity."""
+
+    def __init__(self, tokens: dict[str, RequestContext] | None = None):
+        self.tokens = dict(tokens or {})
+
+    def validate(self, token: str) -> RequestContext:
+        try:
+            return self.tokens[token]
+        except KeyError:
+            raise Unauthorized("The request you have made requires authentication.") from None
+
+
 class Authenticator:
     """FastAPI dependency: ``ctx: RequestContext = Depends(authenticator)``."""
 
