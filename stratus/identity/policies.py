@@ -17,7 +17,7 @@ def _rules(names: str, check: Check, description: str = "") -> list[Rule]:
 
 RULES: list[Rule] = [
     *_rules("list_domains create_domain update_domain delete_domain", ADMIN),
-    *_rules("get_domain", ADMIN | READER & target_matches("id", "domain_id") | target_matches("id", "project_domain_id")),
+    *_rules("get_domain", ADMIN | target_matches("id", "domain_id") | target_matches("id", "project_domain_id")),
     *_rules("list_projects", ADMIN_OR_DOMAIN_READER),
     *_rules("get_project", ADMIN_OR_DOMAIN_READER | target_matches("id", "project_id")),
     *_rules("create_project update_project delete_project", ADMIN),

@@ -64,9 +64,7 @@ class Database:
         if self.is_sqlite:
             self._install_sqlite_hooks()
         self._writer = sessionmaker(bind=self.engine, expire_on_commit=False)
-        self._reader = sessionmaker(
-            bind=self.engine.execution_options(stratus_readonly=True), expire_on_commit=False
-        )
+        self._reader = sessionmaker(bind=self.engine.execution_options(stratus_readonly=True), expire_on_commit=False)
 
     def _install_sqlite_hooks(self) -> None:
         @event.listens_for(self.engine, "connect")
@@ -115,4 +113,6 @@ def _translate_outage() -> Iterator[None]:
 
 def _looks_like_outage(err: exc.OperationalError) -> bool:
     text = str(err.orig).lower()
-    return any(s in text for s in ("connection refused", "server closed", "terminating connection", "could not connect"))
+    return any(
+        s in text for s in ("connection refused", "server closed", "terminating connection", "could not connect")
+    )
