@@ -116,6 +116,8 @@ class TokenProvider:
                 if project is not None and project.enabled and self._roles(session, who, project.id, None):
                     return project.id, None
             return None, None
+        if scope == "unscoped":
+            return None, None
         scope = obj(scope, "auth.scope")
         if "project" in scope:
             project = self._find_project(session, obj(scope["project"], "auth.scope.project"))

@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from tests.functional.identity.conftest import ADMIN_PASSWORD, DEMO_PASSWORD, auth_headers, password_token
 
 
-def password_auth(user: dict, scope: dict | None = None) -> dict:
+def password_auth(user: dict, scope: dict | str | None = None) -> dict:
     auth: dict = {"identity": {"methods": ["password"], "password": {"user": user}}}
     if scope is not None:
         auth["scope"] = scope
@@ -36,11 +36,15 @@ def test_project_scoped_token_has_roles_catalog_and_headers(client: TestClient) 
     assert token["expires_at"].endswith("Z") and token["issued_at"] < token["expires_at"]
 
 
-def test_user_by_id_and_unscoped_token(client: TestClient, boot) -> None:
-    resp = client.post("/v3/auth/tokens", json=password_auth({"id": boot.demo_user_id, "password": DEMO_PASSWORD}))
+def test_user_by_id_default_project_and_explicit_unscoped(client: TestClient, boot) -> None:
+    user = {"id": boot.demo_user_id, "password": DEMO_PASSWORD}
+    resp = client.post("/v3/auth/tokens", json=password_auth(user))
     assert resp.status_code == 201
     token = resp.json()["token"]
     assert token["user"]["id"] == boot.demo_user_id
+    assert token["project"]["id"] == boot.demo_project_id  # scoped to the default project, as Keystone does
+    resp = client.post("/v3/auth/tokens", json=password_auth(user, "unscoped"))  # type: ignore[arg-type]
+    token = resp.json()["token"]
     assert "project" not in token and "roles" not in token and "catalog" not in token
 
 
