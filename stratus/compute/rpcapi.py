@@ -1,0 +1,123 @@
+"""Client side of compute's bus topics: what the API and conductor send, and to whom.
+
+Topics: ``compute-conductor`` (controller: scheduling, DB writes on behalf of hosts) and
+``compute.<host>`` (the agent on that host). Every message carries the request context as
+``ctx`` (user, project, roles, auth token, request id) so the receiver can call other APIs
+(e.g. download an image) as the user, as Nova passes its RequestContext.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stratus.compute.messages import HostResources, InstanceInfo, InstanceSpec, RequestSpec
+from stratus.core.bus import Bus
+
+CONDUCTOR_TOPIC = "compute-conductor"
+AGENT_TOPIC = "compute"
+
+
+class ConductorAPI:
+    """Calls to the conductor (on the controller)."""
+
+    def __init__(self, bus: Bus):
+        self._bus = bus
+
+    # from the API
+    def build_instances(self, ctx: dict[str, Any], request_spec: RequestSpec) -> None:
+        self._bus.cast(CONDUCTOR_TOPIC, "build_instances", ctx=ctx, request_spec=request_spec.to_dict())
+
+    def resize_instance(self, ctx: dict[str, Any], instance_uuid: str, request_spec: RequestSpec) -> None:
+        self._bus.cast(
+            CONDUCTOR_TOPIC,
+            "resize_instance",
+            ctx=ctx,
+            instance_uuid=instance_uuid,
+            request_spec=request_spec.to_dict(),
+        )
+
+    # from agents (hosts never touch the database)
+    def service_heartbeat(self, host: str, availability_zone: str) -> None:
+        self._bus.cast(CONDUCTOR_TOPIC, "service_heartbeat", host=host, availability_zone=availability_zone)
+
+    def report_resources(self, host: str, resources: HostResources) -> None:
+        self._bus.call(CONDUCTOR_TOPIC, "report_resources", host=host, resources=resources.to_dict())
+
+    def instance_update(self, host: str, instance_uuid: str, **changes: Any) -> None:
+        """Set fields of an instance (vm_state, task_state, power_state, launched_at, ...)."""
+        self._bus.call(CONDUCTOR_TOPIC, "instance_update", host=host, instance_uuid=instance_uuid, changes=changes)
+
+    def instance_fault(self, host: str, instance_uuid: str, message: str, details: str = "", code: int = 500) -> None:
+        self._bus.call(
+            CONDUCTOR_TOPIC,
+            "instance_fault",
+            host=host,
+            instance_uuid=instance_uuid,
+            message=message,
+            details=details,
+            code=code,
+        )
+
+    def action_event(self, host: str, request_id: str, instance_uuid: str, event: str, result: str | None) -> None:
+        """Start (result None) or finish (Success/Error) an instance action event."""
+        self._bus.cast(
+            CONDUCTOR_TOPIC,
+            "action_event",
+            host=host,
+            request_id=request_id,
+            instance_uuid=instance_uuid,
+            event=event,
+            result=result,
+        )
+
+    def build_failed(self, ctx: dict[str, Any], host: str, instance_uuid: str, reason: str) -> None:
+        """The agent could not build: the conductor frees the claim and tries an alternate host."""
+        self._bus.cast(CONDUCTOR_TOPIC, "build_failed", ctx=ctx, host=host, instance_uuid=instance_uuid, reason=reason)
+
+    def host_instances(self, host: str) -> list[dict[str, Any]]:
+        """What the database says runs on ``host`` (uuid, vm_state, task_state, power_state)."""
+        return self._bus.call(CONDUCTOR_TOPIC, "host_instances", host=host)  # type: ignore[no-any-return]
+
+    def sync_power_states(self, host: str, states: list[InstanceInfo]) -> None:
+        self._bus.cast(CONDUCTOR_TOPIC, "sync_power_states", host=host, states=[s.to_dict() for s in states])
+
+
+class ComputeAgentAPI:
+    """Calls to the agent on one host (topic ``compute.<host>``)."""
+
+    def __init__(self, bus: Bus):
+        self._bus = bus
+
+    def _cast(self, host: str, method: str, **kwargs: Any) -> None:
+        self._bus.cast(AGENT_TOPIC, method, server=host, **kwargs)
+
+    def build_and_run_instance(self, ctx: dict[str, Any], host: str, instance: InstanceSpec) -> None:
+        self._cast(host, "build_and_run_instance", ctx=ctx, instance=instance.to_dict())
+
+    def terminate_instance(self, ctx: dict[str, Any], host: str, instance_uuid: str) -> None:
+        self._cast(host, "terminate_instance", ctx=ctx, instance_uuid=instance_uuid)
+
+    def power_action(self, ctx: dict[str, Any], host: str, instance_uuid: str, action: str, **params: Any) -> None:
+        """action: stop start reboot pause unpause suspend resume (reboot takes hard=bool)."""
+        self._cast(host, "power_action", ctx=ctx, instance_uuid=instance_uuid, action=action, params=params)
+
+    def rebuild_instance(self, ctx: dict[str, Any], host: str, instance: InstanceSpec) -> None:
+        self._cast(host, "rebuild_instance", ctx=ctx, instance=instance.to_dict())
+
+    def resize_instance(self, ctx: dict[str, Any], host: str, instance: InstanceSpec) -> None:
+        """Resize to ``instance.flavor`` (cold; the agent ends in VERIFY_RESIZE)."""
+        self._cast(host, "resize_instance", ctx=ctx, instance=instance.to_dict())
+
+    def confirm_resize(self, ctx: dict[str, Any], host: str, instance_uuid: str) -> None:
+        self._cast(host, "confirm_resize", ctx=ctx, instance_uuid=instance_uuid)
+
+    def revert_resize(self, ctx: dict[str, Any], host: str, instance: InstanceSpec) -> None:
+        self._cast(host, "revert_resize", ctx=ctx, instance=instance.to_dict())
+
+    def snapshot_instance(self, ctx: dict[str, Any], host: str, instance_uuid: str, image_id: str) -> None:
+        self._cast(host, "snapshot_instance", ctx=ctx, instance_uuid=instance_uuid, image_id=image_id)
+
+    def get_console_output(self, ctx: dict[str, Any], host: str, instance_uuid: str, length: int | None) -> str:
+        return self._bus.call(  # type: ignore[no-any-return]
+            AGENT_TOPIC, "get_console_output", server=host, ctx=ctx, instance_uuid=instance_uuid, length=length
+        )
