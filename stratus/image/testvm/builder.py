@@ -61,7 +61,7 @@ TOOLS = {
 }
 
 
-class TestVMBuildError(RuntimeError):
+class ImageBuildError(RuntimeError):
     """The test VM image cannot be built (typically a missing Debian package)."""
 
 
@@ -72,8 +72,8 @@ class Kernel:
     modules: Path
 
 
-def _missing(what: str, package: str) -> TestVMBuildError:
-    return TestVMBuildError(f"{what} not found: install the Debian package {package} (apt-get install {package})")
+def _missing(what: str, package: str) -> ImageBuildError:
+    return ImageBuildError(f"{what} not found: install the Debian package {package} (apt-get install {package})")
 
 
 def find_kernel(boot_dir: Path = BOOT_DIR, modules_dir: Path = MODULES_DIR) -> Kernel:
@@ -84,7 +84,9 @@ def find_kernel(boot_dir: Path = BOOT_DIR, modules_dir: Path = MODULES_DIR) -> K
         if (modules_dir / version / "modules.dep").is_file():
             candidates.append(Kernel(version, vmlinuz, modules_dir / version))
     if not candidates:
-        raise _missing(f"Debian cloud kernel ({boot_dir}/vmlinuz-*-cloud-amd64 with modules)", "linux-image-cloud-amd64")
+        raise _missing(
+            f"Debian cloud kernel ({boot_dir}/vmlinuz-*-cloud-amd64 with modules)", "linux-image-cloud-amd64"
+        )
     return max(candidates, key=lambda k: kernel_version_key(k.version))
 
 
@@ -112,23 +114,25 @@ def read_module(path: Path) -> bytes:
     return path.read_bytes()
 
 
-def _run(cmd: list[str], *, stdin: bytes | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def _run(
+    cmd: list[str], *, stdin: bytes | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     try:
         return subprocess.run(cmd, input=stdin, capture_output=True, check=True, env=env)
     except subprocess.CalledProcessError as exc:
         err = exc.stderr.decode(errors="replace").strip()
-        raise TestVMBuildError(f"{' '.join(cmd)} failed (rc={exc.returncode}): {err}") from exc
+        raise ImageBuildError(f"{' '.join(cmd)} failed (rc={exc.returncode}): {err}") from exc
 
 
 def _guest_file(name: str) -> bytes:
-    return resources.files("stratus.image.testvm").joinpath("guest", name).read_bytes()
+    return resources.files("stratus.image.testvm").joinpath("guest").joinpath(name).read_bytes()
 
 
 def _acpi_entries() -> list[Entry]:
     """busybox acpid maps the power button to `PWRF` and runs /etc/acpi/power.sh (marker, then poweroff)."""
     power = (
         b"#!/bin/sh\n"
-        b'echo "STRATUS-TESTVM-POWEROFF" >/dev/console\n'
+        b'printf "\\nSTRATUS-TESTVM-POWEROFF\\n" >/dev/console\n'  # leading newline: the prompt has none
         b"sync\n"
         b"poweroff -f\n"
     )
@@ -160,3 +164,92 @@ def initramfs_entries(kernel: Kernel, busybox: Path = BUSYBOX) -> list[Entry]:
     for name in order:
         entries.append(Entry(f"lib/modules/{name}.ko", 0o644, read_module(kernel.modules / deps[name][0])))
     return entries
+
+
+def _fat_partition(path: Path, files: dict[str, Path], size_mib: int) -> None:
+    """A FAT16 partition image with `files` in its root and syslinux installed, built with mtools only."""
+    with path.open("wb") as f:
+        f.truncate(size_mib * 1024 * 1024)
+    _run(["mkfs.vfat", "--invariant", "-i", "5354524d", "-n", FAT_LABEL, str(path)])
+    env = {**os.environ, "MTOOLS_SKIP_CHECK": "1", "SOURCE_DATE_EPOCH": str(FIXED_MTIME)}
+    for name, src in sorted(files.items()):
+        _run(["mcopy", "-m", "-o", "-i", str(path), str(src), f"::/{name}"], env=env)
+    _run(["syslinux", "--install", str(path)], env=env)
+
+
+def _disk(path: Path, partition: Path, mbr: bytes) -> None:
+    """Raw disk = MBR boot code + one bootable FAT16 (type 0x0e) partition at 1 MiB."""
+    part_size = partition.stat().st_size
+    with path.open("wb") as f:
+        f.truncate(1024 * 1024 + part_size)
+    table = f"label: dos\nlabel-id: {DISK_LABEL_ID}\nstart=2048, type=e, bootable\n"
+    _run(["sfdisk", "--no-reread", "--no-tell-kernel", "-q", str(path)], stdin=table.encode())
+    with path.open("r+b") as f:
+        f.write(mbr[:440])  # boot code only: keep sfdisk's disk id and partition table
+        f.seek(1024 * 1024)
+        with partition.open("rb") as src:
+            shutil.copyfileobj(src, f, 1024 * 1024)
+
+
+def _partition_size_mib(*files: Path) -> int:
+    """Room for the files plus 4 MiB (syslinux, FAT tables), rounded up to 8 MiB, at least 32 MiB (FAT16)."""
+    need = sum(f.stat().st_size for f in files) / (1024 * 1024) + 4
+    return max(32, -(-int(need) // 8) * 8)
+
+
+def _report(progress: Progress | None, step: str, fraction: float) -> None:
+    if progress is not None:
+        progress(step, fraction)
+
+
+def _stage_boot_files(tmp: Path, kernel: Kernel) -> dict[str, Path]:
+    """vmlinuz, initrd.gz and syslinux.cfg in `tmp`, with a fixed mtime (they end up in the FAT partition)."""
+    initrd = tmp / "initrd.gz"
+    initrd.write_bytes(gzip_reproducible(newc_archive(initramfs_entries(kernel))))
+    vmlinuz, cfg = tmp / "vmlinuz", tmp / "syslinux.cfg"
+    shutil.copyfile(kernel.vmlinuz, vmlinuz)
+    cfg.write_text(SYSLINUX_CFG)
+    files = {"vmlinuz": vmlinuz, "initrd.gz": initrd, "syslinux.cfg": cfg}
+    for f in files.values():
+        os.utime(f, (FIXED_MTIME, FIXED_MTIME))
+    return files
+
+
+def _install(image: Path, output: Path) -> None:
+    """Atomically replace `output` (the partial copy lives in the same directory, so rename is atomic)."""
+    partial = output.with_name(f".{output.name}.partial")
+    try:
+        shutil.move(image, partial)
+        os.chmod(partial, 0o644)
+        os.replace(partial, output)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def build_testvm(output: Path, *, work_dir: Path | None = None, progress: Progress | None = None) -> Path:
+    """Build the test VM qcow2 at `output` (atomically replaced) and return its path.
+
+    Reproducible: the same Debian packages give a byte-identical image. `work_dir` holds the temporary files
+    (default: next to `output`); `progress(step, fraction)` is called as the build advances.
+    """
+    output = Path(output).absolute()
+    _report(progress, "checking host packages", 0.0)
+    check_host()
+    kernel = find_kernel()
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="testvm-", dir=work_dir or output.parent) as tmp_name:
+        tmp = Path(tmp_name)
+        _report(progress, f"initramfs (kernel {kernel.version})", 0.1)
+        files = _stage_boot_files(tmp, kernel)
+        _report(progress, "FAT partition with syslinux", 0.4)
+        part = tmp / "part.fat"
+        _fat_partition(part, files, _partition_size_mib(files["vmlinuz"], files["initrd.gz"]))
+        _report(progress, "disk image", 0.6)
+        raw = tmp / "disk.raw"
+        _disk(raw, part, SYSLINUX_MBR.read_bytes())
+        _report(progress, "qcow2 conversion", 0.7)
+        qcow2 = tmp / "disk.qcow2"
+        _run(["qemu-img", "convert", "-f", "raw", "-O", "qcow2", "-c", str(raw), str(qcow2)])
+        _install(qcow2, output)
+    _report(progress, "done", 1.0)
+    return output
