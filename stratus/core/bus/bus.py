@@ -1,0 +1,178 @@
+"""The Bus facade: RPC call/cast/fanout, serving endpoints, notifications.
+
+Arguments and results travel as JSON (kombu's ``json`` serializer, which also round-trips ``datetime``,
+``UUID`` and ``Decimal``): ``kwargs``, return values and notification payloads must be JSON-serialisable,
+else the sender gets a ``TypeError`` (a server whose method returns something unserialisable sends back a
+``RemoteError`` of type ``TypeError``).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from stratus.core.bus import topology
+from stratus.core.bus.connection import ConsumerThread, Publisher
+from stratus.core.bus.errors import BusUnavailable, MessagingTimeout
+from stratus.core.bus.notify import Subscription
+from stratus.core.bus.rpc import ReplyListener, unpack_reply
+from stratus.core.bus.server import RpcServer
+
+
+class Bus:
+    """One process's handle on the message bus. Thread-safe: share one Bus between threads.
+
+    ``url`` is ``memory://`` (in-process; every Bus in the process sees the same queues) or an
+    ``amqp://user:pass@host:5672/vhost`` RabbitMQ URL. ``name`` prefixes exchange and reply queue names.
+    """
+
+    def __init__(self, url: str = "memory://", *, default_timeout: float = 30.0, name: str = "stratus"):
+        self.url = url
+        self.name = name
+        self.default_timeout = default_timeout
+        self._publisher = Publisher(url)
+        self._lock = threading.Lock()
+        self._replies: ReplyListener | None = None
+        self._children: list[ConsumerThread] = []
+        self._closed = False
+
+    # RPC client
+
+    def call(
+        self, topic: str, method: str, *, server: str | None = None, timeout: float | None = None, **kwargs: Any
+    ) -> Any:
+        """Call ``method(**kwargs)`` on one server of ``topic`` (or on ``server``) and return its result.
+
+        Raises MessagingTimeout when no reply comes within ``timeout`` (default ``default_timeout``) seconds,
+        including when nobody consumes the topic; RemoteError when the remote method raised; BusUnavailable
+        when the broker is unreachable. A request still queued when the caller gives up is not executed.
+        """
+        timeout = self.default_timeout if timeout is None else timeout
+        replies = self._reply_listener()  # the first call waits here for the reply queue, outside the timeout
+        expires_at = time.time() + timeout  # before the deadline: the server never runs what we gave up on
+        deadline = time.monotonic() + timeout
+        correlation_id = uuid.uuid4().hex
+        future = replies.expect(correlation_id)
+        try:
+            self._publisher.publish(
+                {"method": method, "kwargs": kwargs, "expires_at": expires_at, "timeout": timeout},
+                exchange=topology.rpc_exchange(self.name),
+                routing_key=topology.rpc_routing_key(topic, server),
+                correlation_id=correlation_id,
+                reply_to=replies.queue_name,
+                expiration=timeout,
+                delivery_mode=topology.TRANSIENT,
+            )
+            body = future.result(timeout=max(0.0, deadline - time.monotonic()))
+        except TimeoutError:
+            raise MessagingTimeout(topology.rpc_routing_key(topic, server), method, timeout) from None
+        finally:
+            replies.forget(correlation_id)
+        return unpack_reply(body)
+
+    def cast(self, topic: str, method: str, *, server: str | None = None, **kwargs: Any) -> None:
+        """Ask one server of ``topic`` (or ``server``) to run ``method(**kwargs)``; no reply, no wait.
+
+        Dropped if nobody consumes the topic's queue (RabbitMQ keeps a topic's queue for a while after
+        its servers stop, so a restarting server still gets the casts sent meanwhile).
+        """
+        self._publisher.publish(
+            {"method": method, "kwargs": kwargs, "expires_at": None},
+            exchange=topology.rpc_exchange(self.name),
+            routing_key=topology.rpc_routing_key(topic, server),
+            delivery_mode=topology.TRANSIENT,
+        )
+
+    def fanout(self, topic: str, method: str, **kwargs: Any) -> None:
+        """Cast ``method(**kwargs)`` to every server currently serving ``topic``."""
+        self._publisher.publish(
+            {"method": method, "kwargs": kwargs, "expires_at": None},
+            exchange=topology.fanout_exchange(self.name, topic),
+            routing_key=topic,
+            delivery_mode=topology.TRANSIENT,
+        )
+
+    # RPC server
+
+    def serve(self, topic: str, endpoint: object, *, server: str | None = None, workers: int = 4) -> RpcServer:
+        """Serve ``endpoint``'s public methods on ``topic``, ``topic.<server>`` and the topic's fanout.
+
+        Returns once consuming. Each request runs ``endpoint.<method>(**kwargs)`` in one of ``workers``
+        threads; methods whose name starts with ``_`` cannot be called.
+        """
+        rpc_server = RpcServer(
+            self.url, self.name, topic, endpoint, server=server, workers=workers, publisher=self._publisher
+        )
+        self._start(rpc_server)
+        return rpc_server
+
+    # Notifications
+
+    def notify(self, event_type: str, payload: dict[str, Any], *, publisher: str = "") -> None:
+        """Publish event ``event_type`` (dotted, e.g. ``identity.token.revoked``) with ``payload``."""
+        self._publisher.publish(
+            {
+                "event_type": event_type,
+                "payload": payload,
+                "publisher": publisher,
+                "timestamp": time.time(),
+                "message_id": uuid.uuid4().hex,
+            },
+            exchange=topology.notify_exchange(self.name),
+            routing_key=event_type,
+            delivery_mode=topology.PERSISTENT,
+        )
+
+    def subscribe(
+        self, pattern: str, callback: Callable[[str, dict[str, Any]], None], *, group: str | None = None
+    ) -> Subscription:
+        """Call ``callback(event_type, payload)`` for events matching the AMQP topic ``pattern``.
+
+        ``*`` matches one dotted word and ``#`` any number (``identity.#``, ``compute.instance.*``).
+        Returns once subscribed; see Subscription for what ``group`` does.
+        """
+        subscription = Subscription(self.url, self.name, pattern, callback, group=group)
+        self._start(subscription)
+        return subscription
+
+    # Lifecycle
+
+    def close(self) -> None:
+        """Stop every server and subscription started through this Bus and release its connections."""
+        with self._lock:
+            self._closed = True
+            children, self._children = self._children, []
+            replies, self._replies = self._replies, None
+        threads = [*children, replies] if replies is not None else children
+        for thread in threads:  # all at once: each takes up to its idle timeout to notice
+            thread.request_stop()
+        for thread in threads:
+            thread.stop()
+        self._publisher.close()
+
+    def __enter__(self) -> Bus:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _start(self, thread: ConsumerThread) -> None:
+        with self._lock:
+            if self._closed:
+                raise BusUnavailable("message bus is closed")
+            self._children = [child for child in self._children if not child.stopped]
+            self._children.append(thread)
+        thread.start_and_wait()
+
+    def _reply_listener(self) -> ReplyListener:
+        with self._lock:
+            if self._closed:
+                raise BusUnavailable("message bus is closed")
+            if self._replies is None:
+                listener = ReplyListener(self.url, self.name)
+                listener.start_and_wait()
+                self._replies = listener
+            return self._replies
