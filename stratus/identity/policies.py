@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from stratus.core.policy import ADMIN, ALWAYS, OWNER, READER, Check, Rule, target_matches
 
-DOMAIN_READER = READER & (target_matches("domain_id", "domain_id") | target_matches("domain_id", "project_domain_id"))
-"""A reader scoped to the target's domain (domain-scoped token, or a project token in that domain)."""
+DOMAIN_READER = READER & target_matches("domain_id", "domain_id")
+"""A reader with a token scoped to the target's domain (as upstream: a project token is not enough)."""
 PROJECT_USER = target_matches("project_id", "project_id")
 """Any role on the target project."""
 ADMIN_OR_DOMAIN_READER = ADMIN | DOMAIN_READER

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from stratus.core.api.errors import ErrorRenderer, install_error_handlers
 from stratus.core.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from stratus.core.api.sanitize import reject_nul_in_url
 
 
 def create_app(
@@ -20,7 +21,13 @@ def create_app(
 
     ``unlimited_body_paths`` is a regex of paths that stream large bodies (image data).
     """
-    app = FastAPI(title=title, docs_url=None, redoc_url=None, openapi_url="/openapi.json")
+    app = FastAPI(
+        title=title,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json",
+        dependencies=[Depends(reject_nul_in_url)],
+    )
     install_error_handlers(app, render_error)
     app.add_middleware(
         BodyLimitMiddleware, max_bytes=max_body_bytes, render=render_error, unlimited_paths=unlimited_body_paths

@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from stratus.core.exceptions import STATUS_TITLES, ServiceUnavailable, StratusError
@@ -67,6 +68,13 @@ def install_error_handlers(app: FastAPI, render: ErrorRenderer) -> None:
         if exc.status_code == 404 and message == "Not Found":
             message = "The resource could not be found."
         return respond(exc.status_code, message, getattr(exc, "headers", None))
+
+    @app.exception_handler(DataError)
+    def _data(_request: Request, exc: DataError) -> JSONResponse:
+        # the database refused a value the schema let through (a NUL character, an out-of-range
+        # number): the transaction was rolled back, so this is the client's 400, not our 500
+        LOG.info("database refused a value: %s", exc.orig)
+        return respond(400, "Invalid input: a value is not acceptable (out of range or holds a NUL character).")
 
     @app.exception_handler(Exception)
     def _unexpected(request: Request, exc: Exception) -> JSONResponse:
