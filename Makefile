@@ -35,4 +35,4 @@ $(STAMP): pyproject.toml scripts/install-debs.sh
 	touch $(STAMP)
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache .tempest-venv test-output

@@ -22,6 +22,7 @@ LOG = logging.getLogger(__name__)
 class IdentityService:
     name = "identity"
     service_type = "identity"
+    endpoint_path = "/v3"
 
     def __init__(self, config: Config, bus: Bus | None = None):
         from stratus.identity.api import create_app

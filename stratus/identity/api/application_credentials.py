@@ -70,7 +70,7 @@ def _roles_of(session: Any, cred: ApplicationCredential) -> list[Role]:
 def _pick_roles(session: Any, ctx: RequestContext, refs: list[RoleRef] | None) -> list[Role]:
     """The requested roles, each of which the caller's token must hold; default: all of them."""
     held = list(session.scalars(sa.select(Role).where(Role.name.in_(ctx.roles))))
-    if refs is None:
+    if not refs:  # an empty list means "every role of the token", as Keystone reads it
         return held
     chosen = []
     for ref in refs:

@@ -1,0 +1,163 @@
+"""The ``stratus`` command line (typer): ``up``, ``down``, ``status``, ``serve`` and service helpers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from stratus.cli import lifecycle
+from stratus.cli import status as cloud_status
+from stratus.cli.paths import StatePaths
+from stratus.core.config import Config, ConfigError, load_config
+
+app = typer.Typer(
+    help="Stratus: a private IaaS cloud speaking the OpenStack APIs.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+identity_app = typer.Typer(help="Identity service tasks.", no_args_is_help=True)
+image_app = typer.Typer(help="Image service tasks.", no_args_is_help=True)
+app.add_typer(identity_app, name="identity")
+app.add_typer(image_app, name="image")
+
+console = Console()
+err_console = Console(stderr=True)
+
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", help="Config file (default: $STRATUS_CONFIG or /etc/stratus/stratus.toml).")
+]
+
+
+def _config(path: Path | None) -> Config:
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        err_console.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from None
+
+
+def _check_state_dir(config: Config) -> None:
+    state_dir = config.core.state_dir
+    try:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        probe = state_dir / ".write-test"
+        probe.touch()
+        probe.unlink()
+    except PermissionError:
+        err_console.print(
+            f"[red]Cannot write to the state directory {state_dir}.[/] Run as root (`sudo make up`) or set "
+            "core.state_dir in a config file named by STRATUS_CONFIG."
+        )
+        raise typer.Exit(1) from None
+
+
+def _print_summary(config: Config) -> None:
+    paths = StatePaths(config.core.state_dir)
+    cloud_status.render(console, cloud_status.collect(paths), paths)
+    written = lifecycle.write_user_client_files(config, Path.cwd())
+    if written:
+        console.print("Client configuration written: " + ", ".join(str(p) for p in written))
+        console.print(
+            f"Admin and demo passwords are in {paths.credentials}. Try: `openstack --os-cloud stratus token issue` "
+            "or `source stratus-openrc; openstack catalog list`."
+        )
+
+
+@app.command()
+def up(
+    config_file: ConfigOption = None,
+    foreground: Annotated[bool, typer.Option("--foreground", help="Stay attached and log to the terminal.")] = False,
+) -> None:
+    """Start the all-in-one cloud in the background; return once every API answers."""
+    config = _config(config_file)
+    paths = StatePaths(config.core.state_dir)
+    current = cloud_status.collect(paths)
+    if current.running:
+        cloud_status.render(console, current, paths)
+        return
+    _check_state_dir(config)
+    if foreground:
+        lifecycle.configure_logging(config.core.log_level)
+        lifecycle.serve(config, on_ready=lambda _cloud: _print_summary(config))
+        return
+    try:
+        lifecycle.start_background(config, console)
+    except lifecycle.StartFailed as exc:
+        err_console.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from None
+    _print_summary(config)
+
+
+@app.command()
+def down(config_file: ConfigOption = None) -> None:
+    """Stop the cloud started by `stratus up` (or a foreground `stratus serve`)."""
+    config = _config(config_file)
+    pid = lifecycle.stop_background(config)
+    console.print("Stratus was not running." if pid is None else f"Stratus (pid {pid}) stopped.")
+
+
+@app.command()
+def status(config_file: ConfigOption = None) -> None:
+    """Show each running service, its URL and whether its API answers (exit 3 when the cloud is not running)."""
+    config = _config(config_file)
+    paths = StatePaths(config.core.state_dir)
+    current = cloud_status.collect(paths)
+    cloud_status.render(console, current, paths)
+    if not current.running:
+        raise typer.Exit(3)
+    if not current.healthy:
+        raise typer.Exit(1)
+
+
+@app.command()
+def serve(config_file: ConfigOption = None) -> None:
+    """Run every service in this process, in the foreground, until SIGTERM or Ctrl-C."""
+    config = _config(config_file)
+    lifecycle.configure_logging(config.core.log_level)
+    try:
+        lifecycle.serve(config)
+    except lifecycle.daemon.AlreadyRunning as exc:
+        err_console.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from None
+
+
+@identity_app.command("rotate-keys")
+def rotate_keys(config_file: ConfigOption = None) -> None:
+    """Rotate the Fernet token keys (staged key becomes primary; the oldest secondary is dropped)."""
+    from stratus.identity import conf as identity_conf
+    from stratus.identity.tokens import keys
+
+    config = _config(config_file)
+    identity = identity_conf.load(config)
+    repo = identity_conf.key_repository(config, identity)
+    primary = keys.rotate(repo, identity.max_active_keys)
+    console.print(f"Fernet keys in {repo} rotated: key {primary} is now primary (a running cloud picks it up).")
+
+
+@image_app.command("build-testvm")
+def build_testvm(
+    output: Annotated[Path, typer.Option("--output", help="Where to write the qcow2 image.")] = Path("testvm.qcow2"),
+) -> None:
+    """Build the small test guest image from the host's Debian packages (no internet needed)."""
+    from stratus.cli.progress import progress_bar
+    from stratus.image.testvm.builder import build_testvm as build
+
+    with progress_bar(console) as progress:
+        task = progress.add_task("building the test VM", total=1.0)
+
+        def report(step: str, fraction: float) -> None:
+            progress.update(task, description=step, completed=fraction)
+
+        try:
+            path = build(output, progress=report)
+        except Exception as exc:  # the builder's errors say which package or tool is missing
+            err_console.print(f"[red]Building the test VM failed: {exc}[/]")
+            raise typer.Exit(1) from None
+    console.print(f"Test VM image written to {path}")
+
+
+if __name__ == "__main__":
+    app()
