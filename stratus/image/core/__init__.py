@@ -1,0 +1,1 @@
+"""Image service rules: visibility, the status machine, data upload/download, members."""
