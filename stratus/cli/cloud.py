@@ -50,11 +50,17 @@ class Cloud:
         try:
             self._build(report)
             self._bootstrap(report)
+            for service in self.services:
+                start_workers = getattr(service, "start", None)
+                if start_workers is not None:
+                    report(f"starting the {service.name} workers")
+                    start_workers()
             for service, endpoint in zip(self.services, self.endpoints, strict=True):
                 report(f"starting the {service.name} API on port {endpoint.port}")
                 server = ApiServer(service.name, service.app, self.config.core.bind_host, endpoint.port)
                 server.start()
                 self.servers.append(server)
+            self._seed(report)
         except BaseException:
             self.stop()
             raise
@@ -105,6 +111,19 @@ class Cloud:
             region=identity_conf.load(self.config).region,
             endpoints=[(e.service_type, e.name, e.url) for e in self.endpoints],
         )
+
+    def _seed(self, report: Step) -> None:
+        """Register the public testvm image (built once, cached in the state directory)."""
+        image = next((e for e in self.endpoints if e.service_type == "image"), None)
+        if image is None or self.identity_url is None or not self.config.core.seed_images:
+            return
+        from stratus.cli.seed import ensure_testvm
+
+        cache = self.config.core.state_dir / "testvm" / "testvm.qcow2"
+        try:
+            ensure_testvm(image.url, self.identity_url, self.credentials.admin_password, cache, report)
+        except Exception as exc:  # the cloud still works without it; say how to get it
+            LOG.error("could not register the testvm image (%s); run `stratus image build-testvm` to see why", exc)
 
     @property
     def identity_url(self) -> str | None:

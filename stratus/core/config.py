@@ -45,6 +45,7 @@ class CoreConfig(Section):
     bus_url: str = Field("memory://", description="kombu URL: memory:// in one process, amqp://... across hosts.")
     identity_url: str = Field("http://127.0.0.1:5000", description="Identity API root for token checks.")
     token_cache_ttl: float = Field(30.0, description="Seconds a validated token is cached by the other APIs.")
+    seed_images: bool = Field(True, description="On start, build and register the public testvm image if missing.")
     log_level: str = "INFO"
     max_request_body_bytes: int = Field(1024 * 1024, description="Larger JSON bodies get 413.")
 

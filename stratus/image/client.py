@@ -63,6 +63,12 @@ class ImageClient:
         _raise_for(resp)
         return resp.json()  # type: ignore[no-any-return]
 
+    def list_images(self, **filters: Any) -> list[dict[str, Any]]:
+        """Images matching ``filters`` (one page of up to 1000; enough for look-ups by name)."""
+        resp = self._http.get("/v2/images", params={"limit": 1000, **filters})
+        _raise_for(resp)
+        return resp.json()["images"]  # type: ignore[no-any-return]
+
     def create_image(self, **fields: Any) -> dict[str, Any]:
         resp = self._http.post("/v2/images", json=fields)
         _raise_for(resp)

@@ -116,3 +116,12 @@ def test_community_and_public_images_are_visible_to_all(cloud: CloudHandle, test
 def test_members_cannot_publicize(cloud: CloudHandle, testvm: Path) -> None:
     with pytest.raises(OscError):
         create_image(cloud, f"public-by-member-{uuid.uuid4().hex[:6]}", testvm, "--public")
+
+
+def test_up_registered_the_public_testvm_image(cloud: CloudHandle, other: dict) -> None:
+    images = {i["Name"]: i for i in osc(cloud, "image", "list", os_cloud=None, env=other["env"])}
+    assert images["testvm"]["Status"] == "active"
+    shown = osc(cloud, "image", "show", "testvm", os_cloud=None, env=other["env"])
+    assert shown["visibility"] == "public" and shown["disk_format"] == "qcow2"
+    cached = cloud.state_dir / "testvm" / "testvm.qcow2"
+    assert shown["checksum"] == md5_of(cached)

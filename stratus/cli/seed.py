@@ -1,0 +1,63 @@
+"""First-run content of the all-in-one cloud: the public ``testvm`` image every guide boots.
+
+The image is built once from Debian packages (``stratus image build-testvm``) into the state
+directory and uploaded through the image API as the admin, so it is made exactly as a user's
+upload would be; a later start finds it active and does nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+from stratus.image.client import ImageClient
+
+LOG = logging.getLogger(__name__)
+TESTVM_NAME = "testvm"
+
+
+def admin_token(identity_url: str, password: str) -> str:
+    body = {
+        "auth": {
+            "identity": {
+                "methods": ["password"],
+                "password": {"user": {"name": "admin", "domain": {"id": "default"}, "password": password}},
+            },
+            "scope": {"project": {"name": "admin", "domain": {"id": "default"}}},
+        }
+    }
+    resp = httpx.post(f"{identity_url.rstrip('/')}/auth/tokens", json=body, timeout=30)
+    resp.raise_for_status()
+    return resp.headers["X-Subject-Token"]
+
+
+def ensure_testvm(
+    image_url: str, identity_url: str, admin_password: str, cache: Path, report: Callable[[str], None]
+) -> str:
+    """Make sure an active public ``testvm`` image exists; returns its id."""
+    with ImageClient(image_url, admin_token(identity_url, admin_password)) as images:
+        existing = [i for i in images.list_images(name=TESTVM_NAME) if i.get("visibility") == "public"]
+        active = next((i for i in existing if i["status"] == "active"), None)
+        if active is not None:
+            return str(active["id"])
+        for stale in existing:  # an upload interrupted by a crash: start again
+            images.delete(stale["id"])
+        if not cache.exists():
+            from stratus.image.testvm.builder import build_testvm
+
+            report("building the testvm guest image from Debian packages")
+            build_testvm(cache)
+        report("registering the public image testvm")
+        image = images.create_image(
+            name=TESTVM_NAME,
+            disk_format="qcow2",
+            container_format="bare",
+            visibility="public",
+            os_distro="stratus-testvm",
+            hw_rng_model="virtio",
+        )
+        images.upload(image["id"], cache)
+        return str(image["id"])
