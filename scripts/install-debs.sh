@@ -3,7 +3,7 @@
 set -euo pipefail
 PACKAGES=(
   python3-venv python3-dev gcc pkg-config
-  qemu-system-x86 qemu-utils
+  qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-dev
   linux-image-cloud-amd64 busybox-static syslinux syslinux-common mtools dosfstools fdisk
   iproute2 ethtool
 )
