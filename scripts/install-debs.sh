@@ -5,7 +5,7 @@ PACKAGES=(
   python3-venv python3-dev gcc pkg-config
   qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-dev
   linux-image-cloud-amd64 busybox-static syslinux syslinux-common mtools dosfstools fdisk
-  iproute2 ethtool
+  iproute2 ethtool openvswitch-switch ovn-central ovn-host
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
