@@ -2,6 +2,9 @@
 # `make tempest SERVICES="identity image"`: run Tempest's API tests for the given services against the
 # running cloud (`stratus up` first). Tempest lives in its own virtualenv (.tempest-venv) and workspace
 # (test-output/tempest); the counts of passed/failed/skipped tests are printed per service.
+# The cloud is the one STRATUS_CONFIG names (else /etc/stratus/stratus.toml). To run beside other clouds,
+# give each run its own TEMPEST_WORKSPACE (directory) and TEMPEST_WORKSPACE_NAME (tempest's registry name);
+# TEMPEST_REGEX narrows the tests (default: every test of the service).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +13,7 @@ TEMPEST_VENV=$(realpath -m "${TEMPEST_VENV:-.tempest-venv}")
 WORKSPACE=${TEMPEST_WORKSPACE:-test-output/tempest}
 PY=${VENV:-.venv}/bin/python
 CONCURRENCY=${TEMPEST_CONCURRENCY:-4}
+WORKSPACE_NAME=${TEMPEST_WORKSPACE_NAME:-stratus}
 SERVICES=("$@")
 if [[ ${#SERVICES[@]} -eq 0 ]]; then SERVICES=(identity); fi
 
@@ -34,8 +38,8 @@ fi
 
 rm -rf "$WORKSPACE"
 mkdir -p "$(dirname "$WORKSPACE")"
-"$TEMPEST_VENV/bin/tempest" workspace remove --name stratus --rmdir >/dev/null 2>&1 || true
-"$TEMPEST_VENV/bin/tempest" init --name stratus "$WORKSPACE" >/dev/null
+"$TEMPEST_VENV/bin/tempest" workspace remove --name "$WORKSPACE_NAME" --rmdir >/dev/null 2>&1 || true
+"$TEMPEST_VENV/bin/tempest" init --name "$WORKSPACE_NAME" "$WORKSPACE" >/dev/null
 WORKSPACE=$(cd "$WORKSPACE" && pwd)
 
 # tempest.conf from the running cloud: its runtime file (service URLs) and credentials.toml (admin password).
@@ -121,7 +125,7 @@ for service in "${SERVICES[@]}"; do
     echo "==================== tempest.api.$service ===================="
     log="$WORKSPACE/$service.log"
     rc=0
-    (cd "$WORKSPACE" && "$TEMPEST_VENV/bin/tempest" run --concurrency "$CONCURRENCY" --regex "^tempest\.api\.$service") \
+    (cd "$WORKSPACE" && "$TEMPEST_VENV/bin/tempest" run --concurrency "$CONCURRENCY" --regex "${TEMPEST_REGEX:-^tempest\.api\.$service}") \
         >"$log" 2>&1 || rc=$?
     grep -E '^\{[0-9]+\} .* \.\.\. (FAILED|SKIPPED)' "$log" | head -200 || true
     passed=$(sed -nE 's/^ - Passed: ([0-9]+)/\1/p' "$log" | tail -1)

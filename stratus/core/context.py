@@ -17,6 +17,7 @@ class RequestContext:
     project_name: str | None = None
     project_domain_id: str | None = None
     domain_id: str | None = None
+    system_scope: str | None = None  # "all" for a system-scoped token
     roles: frozenset[str] = field(default_factory=frozenset)
     token: str = field(default="", repr=False)
     request_id: str = ""

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from stratus.core.db import utcnow
 from stratus.identity import models
-from stratus.identity.assignments import USER_DOMAIN, USER_PROJECT
+from stratus.identity.assignments import SYSTEM_TARGET, USER_DOMAIN, USER_PROJECT, USER_SYSTEM
 from stratus.identity.resources.common import DEFAULT_DOMAIN_ID
 from stratus.identity.resources.passwords import hash_password
 
@@ -59,6 +59,8 @@ def bootstrap(
         admin_user = _ensure_user(session, "admin", admin_password, admin_project.id, rounds)
         _ensure_grant(session, USER_PROJECT, admin_user.id, admin_project.id, role_ids["admin"])
         _ensure_grant(session, USER_DOMAIN, admin_user.id, DEFAULT_DOMAIN_ID, role_ids["admin"])
+        # As keystone-manage bootstrap: the admin also administers the system (system-scoped tokens).
+        _ensure_grant(session, USER_SYSTEM, admin_user.id, SYSTEM_TARGET, role_ids["admin"])
         demo_project = _ensure_project(session, "demo", "Project for the demo user.")
         demo_user = _ensure_user(session, "demo", demo_password, demo_project.id, rounds)
         _ensure_grant(session, USER_PROJECT, demo_user.id, demo_project.id, role_ids["member"])

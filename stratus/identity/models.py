@@ -151,6 +151,56 @@ class ApplicationCredential(IdentityBase):
     role_ids: Mapped[list[str]] = mapped_column(default=list)
 
 
+class Credential(IdentityBase):
+    """``/v3/credentials``: an opaque secret (``blob``) a user keeps in identity, e.g. EC2 keys."""
+
+    __tablename__ = "credential"
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    project_id: Mapped[str | None] = mapped_column(sa.String(64))
+    type: Mapped[str] = mapped_column(sa.String(255))
+    blob: Mapped[str] = mapped_column(sa.Text)
+    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Policy(IdentityBase):
+    """``/v3/policies``: opaque policy documents kept for other services (Keystone stores, never reads them)."""
+
+    __tablename__ = "policy"
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True, default=new_id)
+    type: Mapped[str] = mapped_column(sa.String(255))
+    blob: Mapped[str] = mapped_column(sa.Text)
+    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class EndpointGroup(IdentityBase):
+    """``/v3/OS-EP-FILTER/endpoint_groups``: a named filter (e.g. by service or interface) over the endpoints."""
+
+    __tablename__ = "endpoint_group"
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(sa.String(255))
+    description: Mapped[str | None] = mapped_column(sa.Text)
+    filters: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class OAuthConsumer(IdentityBase):
+    """``/v3/OS-OAUTH1/consumers``: OAuth 1.0a consumers (the delegation flow itself is not implemented)."""
+
+    __tablename__ = "oauth_consumer"
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True, default=new_id)
+    description: Mapped[str | None] = mapped_column(sa.Text)
+    secret: Mapped[str] = mapped_column(sa.String(64))
+    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class DomainConfig(IdentityBase):
+    """``/v3/domains/{id}/config``: a domain's identity back-end options, ``{group: {option: value}}``."""
+
+    __tablename__ = "domain_config"
+    domain_id: Mapped[str] = mapped_column(sa.ForeignKey("domain.id", ondelete="CASCADE"), primary_key=True)
+    config: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
 class RevocationEvent(IdentityBase):
     """Tokens matching every non-null field and issued before ``issued_before`` are revoked."""
 

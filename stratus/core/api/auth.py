@@ -50,6 +50,7 @@ def context_from_token_body(body: dict[str, Any], token: str) -> RequestContext:
         project_name=project.get("name"),
         project_domain_id=(project.get("domain") or {}).get("id"),
         domain_id=domain.get("id"),
+        system_scope="all" if (data.get("system") or {}).get("all") else None,
         roles=frozenset(r["name"] for r in data.get("roles", [])),
         token=token,
         audit_ids=tuple(data.get("audit_ids", ())),

@@ -1,4 +1,4 @@
-"""Role grants on projects and domains (incl. OS-INHERIT), and ``GET /v3/role_assignments``."""
+"""Role grants on projects, domains (incl. OS-INHERIT) and the system, and ``GET /v3/role_assignments``."""
 
 from __future__ import annotations
 
@@ -95,6 +95,58 @@ for _target_kind in ("project", "domain"):
         _grant_routes(_target_kind, _actor_kind, inherited=True)
 
 
+def _system_grant_routes(actor_kind: str) -> None:
+    """``/v3/system/{users,groups}/{actor_id}/roles[/{role_id}]``: grants on the system (Keystone's "all")."""
+    prefix = f"/v3/system/{actor_kind}s/{{actor_id}}/roles"
+    suffix = f"system_grant_for_{actor_kind}"
+
+    def put(request: Request, actor_id: str, role_id: str, ctx: RequestContext = Context) -> Response:
+        enforce(request, ctx, f"identity:create_{suffix}", {f"{actor_kind}_id": actor_id, "role_id": role_id})
+        with get_service(request).db.session() as session:
+            grants.create(session, grants.system_grant(actor_kind, actor_id, role_id))
+        return Response(status_code=204)
+
+    def check(request: Request, actor_id: str, role_id: str, ctx: RequestContext = Context) -> Response:
+        enforce(request, ctx, f"identity:check_{suffix}", {f"{actor_kind}_id": actor_id, "role_id": role_id})
+        with get_service(request).db.reader() as session:
+            grants.check(session, grants.system_grant(actor_kind, actor_id, role_id))
+        return Response(status_code=204)
+
+    def delete(request: Request, actor_id: str, role_id: str, ctx: RequestContext = Context) -> Response:
+        enforce(request, ctx, f"identity:revoke_{suffix}", {f"{actor_kind}_id": actor_id, "role_id": role_id})
+        service = get_service(request)
+        with service.db.session() as session:
+            grants.delete(session, grants.system_grant(actor_kind, actor_id, role_id))
+        service.announce_revocation()
+        return Response(status_code=204)
+
+    def list_(request: Request, actor_id: str, ctx: RequestContext = Context) -> dict[str, Any]:
+        enforce(request, ctx, f"identity:list_system_grants_for_{actor_kind}", {f"{actor_kind}_id": actor_id})
+        with get_service(request).db.reader() as session:
+            probe = grants.system_grant(actor_kind, actor_id)
+            role_ids = grants.list_role_ids(session, actor_kind, actor_id, "system", probe.target_id, False)
+            rows = session.scalars(
+                sa.select(models.Role).where(models.Role.id.in_(role_ids)).order_by(models.Role.name)
+            )
+            return collection(request, "roles", [render_role(request, r) for r in rows])
+
+    one = f"{prefix}/{{role_id}}"
+    handlers: list[tuple[str, str, Callable[..., Any], int | None]] = [
+        (one, "PUT", put, 204),
+        (one, "HEAD", check, 204),
+        (one, "GET", check, 204),
+        (one, "DELETE", delete, 204),
+        (prefix, "GET", list_, None),
+    ]
+    for path, method, handler, status in handlers:
+        name = f"{method.lower()}_system_{actor_kind}_grant"
+        router.add_api_route(path, handler, methods=[method], status_code=status, name=name)
+
+
+_system_grant_routes("user")
+_system_grant_routes("group")
+
+
 @router.get("/v3/role_assignments")
 def list_role_assignments(request: Request, ctx: RequestContext = Context) -> dict[str, Any]:
     q = request.query_params
@@ -104,6 +156,7 @@ def list_role_assignments(request: Request, ctx: RequestContext = Context) -> di
         group_id=q.get("group.id"),
         project_id=q.get("scope.project.id"),
         domain_id=q.get("scope.domain.id"),
+        system="scope.system" in q,
         role_id=q.get("role.id"),
         inherited=True if inherited_to is not None else None,
         effective=_flag(q, "effective"),

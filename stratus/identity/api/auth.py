@@ -75,7 +75,7 @@ def revoke_token(request: Request, ctx: RequestContext = Context) -> Response:
 @router.get("/v3/auth/catalog")
 def auth_catalog(request: Request, ctx: RequestContext = Context) -> dict[str, Any]:
     enforce(request, ctx, "identity:get_auth_catalog")
-    if not (ctx.project_id or ctx.domain_id):
+    if not (ctx.project_id or ctx.domain_id or ctx.roles):  # a system-scoped token has roles only
         raise NotFound("An unscoped token has no catalog; request a project-scoped token.")
     with get_service(request).db.reader() as session:
         return {"catalog": catalog(session), "links": {"self": str(request.url), "previous": None, "next": None}}
@@ -102,6 +102,15 @@ def auth_projects(request: Request, ctx: RequestContext = Context) -> dict[str, 
             for p in usable
         ]
     return collection(request, "projects", items)
+
+
+@router.get("/v3/auth/system")
+def auth_system(request: Request, ctx: RequestContext = Context) -> dict[str, Any]:
+    """The systems the token's user may scope to: ``[{"all": true}]`` with a system role, else none."""
+    enforce(request, ctx, "identity:get_auth_system")
+    with get_service(request).db.reader() as session:
+        has_role = bool(effective_role_ids(session, ctx.user_id, system=True))
+    return {"system": [{"all": True}] if has_role else [], "links": {"self": str(request.url)}}
 
 
 @router.get("/v3/auth/domains")

@@ -58,7 +58,7 @@ def _service(request: Request, service: models.Service) -> dict[str, Any]:
     return {**catalog.service_dict(service), "links": entity_links(request, f"services/{service.id}")}
 
 
-def _endpoint(request: Request, endpoint: models.Endpoint) -> dict[str, Any]:
+def render_endpoint(request: Request, endpoint: models.Endpoint) -> dict[str, Any]:
     return {**catalog.endpoint_dict(endpoint), "links": entity_links(request, f"endpoints/{endpoint.id}")}
 
 
@@ -185,21 +185,21 @@ def list_endpoints(
     if region_id is not None:
         stmt = stmt.where(models.Endpoint.region_id == region_id)
     with get_service(request).db.reader() as session:
-        return collection(request, "endpoints", [_endpoint(request, e) for e in session.scalars(stmt)])
+        return collection(request, "endpoints", [render_endpoint(request, e) for e in session.scalars(stmt)])
 
 
 @router.post("/v3/endpoints", status_code=201)
 def create_endpoint(request: Request, body: EndpointCreateBody, ctx: RequestContext = Context) -> dict[str, Any]:
     enforce(request, ctx, "identity:create_endpoint")
     with get_service(request).db.session() as session:
-        return {"endpoint": _endpoint(request, catalog.create_endpoint(session, body.endpoint))}
+        return {"endpoint": render_endpoint(request, catalog.create_endpoint(session, body.endpoint))}
 
 
 @router.get("/v3/endpoints/{endpoint_id}")
 def get_endpoint(request: Request, endpoint_id: str, ctx: RequestContext = Context) -> dict[str, Any]:
     enforce(request, ctx, "identity:get_endpoint")
     with get_service(request).db.reader() as session:
-        return {"endpoint": _endpoint(request, get_or_404(session, models.Endpoint, endpoint_id))}
+        return {"endpoint": render_endpoint(request, get_or_404(session, models.Endpoint, endpoint_id))}
 
 
 @router.patch("/v3/endpoints/{endpoint_id}")
@@ -210,7 +210,7 @@ def update_endpoint(
     with get_service(request).db.session() as session:
         endpoint = get_or_404(session, models.Endpoint, endpoint_id)
         catalog.update_endpoint(session, endpoint, body.endpoint)
-        return {"endpoint": _endpoint(request, endpoint)}
+        return {"endpoint": render_endpoint(request, endpoint)}
 
 
 @router.delete("/v3/endpoints/{endpoint_id}", status_code=204)

@@ -9,6 +9,7 @@ from fastapi import APIRouter
 MODULES = (
     "versions",
     "auth",
+    "domain_config",
     "domains",
     "projects",
     "users",
@@ -17,6 +18,8 @@ MODULES = (
     "assignments",
     "catalog",
     "application_credentials",
+    "credentials",
+    "registry",
 )
 
 

@@ -10,7 +10,14 @@ from sqlalchemy.orm import Session
 
 from stratus.core.exceptions import BadRequest, Conflict, Forbidden
 from stratus.identity import models
-from stratus.identity.resources.common import Body, flush_unique, merge_extra, reject_reserved, require_ref
+from stratus.identity.resources.common import (
+    Body,
+    flush_unique,
+    merge_extra,
+    pop_matching_id,
+    reject_reserved,
+    require_ref,
+)
 
 Interface = Literal["public", "internal", "admin"]
 RESERVED = ("links",)
@@ -159,6 +166,7 @@ def create_service(session: Session, body: ServiceCreate) -> models.Service:
 
 def update_service(session: Session, service: models.Service, body: ServiceUpdate) -> None:
     given, extras = body.given(), body.extras()
+    pop_matching_id(extras, service.id)
     reject_reserved(extras, ("id", *RESERVED))
     for key, value in given.items():
         setattr(service, key, value)
@@ -177,8 +185,10 @@ def _region_of(session: Session, region_id: str | None, region: str | None) -> s
     if region_id is not None and region is not None and region_id != region:
         raise BadRequest("region and region_id differ; give only region_id.")
     chosen = region_id if region_id is not None else region
-    if chosen is not None:
-        require_ref(session, models.Region, chosen, "region_id")
+    if chosen is not None and session.get(models.Region, chosen) is None:
+        # As Keystone: an endpoint in a region that does not exist yet creates the region.
+        session.add(models.Region(id=chosen, extra={}))
+        flush_unique(session, "region")
     return chosen
 
 
@@ -201,6 +211,7 @@ def create_endpoint(session: Session, body: EndpointCreate) -> models.Endpoint:
 
 def update_endpoint(session: Session, endpoint: models.Endpoint, body: EndpointUpdate) -> None:
     given, extras = body.given(), body.extras()
+    pop_matching_id(extras, endpoint.id)
     reject_reserved(extras, ("id", *RESERVED))
     if "service_id" in given:
         require_ref(session, models.Service, given["service_id"], "service_id")

@@ -31,6 +31,9 @@ Name = Field(min_length=1, max_length=255)
 """Keystone's rule for names: a non-empty string of at most 255 characters."""
 OptionalName = Field(default="", min_length=1, max_length=255)
 """The same rule for a PATCH, where the name may be left out."""
+ShortName = Field(min_length=1, max_length=64, pattern=r"\S")
+"""Keystone's rule for project and domain names: 1-64 characters, not all blank."""
+OptionalShortName = Field(default="", min_length=1, max_length=64, pattern=r"\S")
 
 
 class Body(BaseModel):
@@ -72,6 +75,12 @@ def require_ref(session: Session, model: type[ModelT], entity_id: str, field: st
 def merge_extra(current: dict[str, Any] | None, updates: dict[str, Any]) -> dict[str, Any]:
     """Extra attributes after a PATCH: new values replace old ones."""
     return {**(current or {}), **updates}
+
+
+def pop_matching_id(extras: dict[str, Any], own_id: str) -> None:
+    """A PATCH body may repeat the entity's own id (Keystone allows it); any other id is a 400."""
+    if "id" in extras and extras.pop("id") != own_id:
+        raise BadRequest("Cannot change the id of an entity.")
 
 
 def reject_reserved(extras: dict[str, Any], reserved: tuple[str, ...]) -> None:

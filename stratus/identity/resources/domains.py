@@ -14,13 +14,21 @@ from stratus.identity.resources import groups as group_ops
 from stratus.identity.resources import projects as project_ops
 from stratus.identity.resources import roles as role_ops
 from stratus.identity.resources import users as user_ops
-from stratus.identity.resources.common import Body, Name, OptionalName, flush_unique, merge_extra, reject_reserved
+from stratus.identity.resources.common import (
+    Body,
+    OptionalShortName,
+    ShortName,
+    flush_unique,
+    merge_extra,
+    pop_matching_id,
+    reject_reserved,
+)
 
 RESERVED = ("id", "links")
 
 
 class DomainCreate(Body):
-    name: str = Name
+    name: str = ShortName
     description: str | None = None
     enabled: bool = True
     tags: list[str] = []
@@ -28,7 +36,7 @@ class DomainCreate(Body):
 
 
 class DomainUpdate(Body):
-    name: str = OptionalName
+    name: str = OptionalShortName
     description: str | None = None
     enabled: bool = True
     tags: list[str] = []
@@ -59,7 +67,7 @@ def create(session: Session, body: DomainCreate) -> models.Domain:
     _check_name_free(session, body.name)
     domain = models.Domain(
         name=body.name,
-        description=body.description,
+        description=body.description if "description" in body.model_fields_set else "",  # Keystone's default
         enabled=body.enabled,
         tags=body.tags,
         extra=extras,
@@ -76,6 +84,7 @@ def create(session: Session, body: DomainCreate) -> models.Domain:
 def update(session: Session, domain: models.Domain, body: DomainUpdate) -> bool:
     """Apply a PATCH; True when the domain was disabled by it (its tokens must be revoked)."""
     given, extras = body.given(), body.extras()
+    pop_matching_id(extras, domain.id)
     reject_reserved(extras, RESERVED)
     if "name" in given and given["name"] != domain.name:
         _check_name_free(session, given["name"], domain.id)
@@ -100,6 +109,7 @@ def delete(session: Session, domain: models.Domain) -> None:
     for user in session.scalars(sa.select(models.User).where(models.User.domain_id == domain.id)).all():
         user_ops.delete(session, user)
     project_ops.delete_all_in_domain(session, domain.id)
+    session.execute(sa.delete(models.DomainConfig).where(models.DomainConfig.domain_id == domain.id))
     for role in session.scalars(sa.select(models.Role).where(models.Role.domain_id == domain.id)).all():
         role_ops.delete(session, role)
     session.execute(sa.delete(models.Assignment).where(models.Assignment.target_id == domain.id))

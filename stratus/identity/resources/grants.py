@@ -1,4 +1,4 @@
-"""Role grants (assignments) on projects and domains, and the revocations their removal causes."""
+"""Role grants (assignments) on projects, domains and the system, and the revocations their removal causes."""
 
 from __future__ import annotations
 
@@ -9,7 +9,16 @@ from sqlalchemy.orm import Session
 
 from stratus.core.exceptions import NotFound
 from stratus.identity import models, revocation
-from stratus.identity.assignments import GROUP_DOMAIN, GROUP_PROJECT, USER_DOMAIN, USER_PROJECT
+from stratus.identity.assignments import (
+    GROUP_DOMAIN,
+    GROUP_PROJECT,
+    GROUP_SYSTEM,
+    SYSTEM_TARGET,
+    USER_DOMAIN,
+    USER_PROJECT,
+    USER_SYSTEM,
+    USER_TYPES,
+)
 from stratus.identity.resources.common import get_or_404
 
 
@@ -19,7 +28,7 @@ class GrantRef:
 
     actor_kind: str  # "user" | "group"
     actor_id: str
-    target_kind: str  # "project" | "domain"
+    target_kind: str  # "project" | "domain" | "system" (target_id is then SYSTEM_TARGET)
     target_id: str
     role_id: str
     inherited: bool = False
@@ -31,7 +40,19 @@ class GrantRef:
             ("group", "project"): GROUP_PROJECT,
             ("user", "domain"): USER_DOMAIN,
             ("group", "domain"): GROUP_DOMAIN,
+            ("user", "system"): USER_SYSTEM,
+            ("group", "system"): GROUP_SYSTEM,
         }[(self.actor_kind, self.target_kind)]
+
+
+def system_grant(actor_kind: str, actor_id: str, role_id: str = "") -> GrantRef:
+    """A grant on the system (Keystone's ``/v3/system/{users,groups}/{id}/roles/{role_id}``)."""
+    return GrantRef(actor_kind, actor_id, "system", SYSTEM_TARGET, role_id)
+
+
+def _check_target(session: Session, target_kind: str, target_id: str) -> None:
+    if target_kind != "system":
+        get_or_404(session, models.Project if target_kind == "project" else models.Domain, target_id)
 
 
 def member_ids(session: Session, group_id: str) -> list[str]:
@@ -47,7 +68,7 @@ def group_ids(session: Session, user_id: str) -> list[str]:
 def check_refs(session: Session, ref: GrantRef) -> None:
     """404 when the actor, the target or the role does not exist."""
     get_or_404(session, models.User if ref.actor_kind == "user" else models.Group, ref.actor_id)
-    get_or_404(session, models.Project if ref.target_kind == "project" else models.Domain, ref.target_id)
+    _check_target(session, ref.target_kind, ref.target_id)
     get_or_404(session, models.Role, ref.role_id)
 
 
@@ -84,7 +105,7 @@ def check(session: Session, ref: GrantRef) -> None:
 def list_role_ids(session: Session, actor_kind: str, actor_id: str, target_kind: str, target_id: str, inherited: bool):
     """Role ids directly granted to the actor on the target."""
     get_or_404(session, models.User if actor_kind == "user" else models.Group, actor_id)
-    get_or_404(session, models.Project if target_kind == "project" else models.Domain, target_id)
+    _check_target(session, target_kind, target_id)
     probe = GrantRef(actor_kind, actor_id, target_kind, target_id, "", inherited)
     stmt = sa.select(models.Assignment.role_id).where(
         models.Assignment.type == probe.type,
@@ -101,6 +122,11 @@ def delete(session: Session, ref: GrantRef) -> None:
     if row is None:
         raise NotFound(f"Could not find role assignment with role: {ref.role_id}, {ref.actor_kind}: {ref.actor_id}.")
     session.delete(row)
+    if ref.target_kind == "system":
+        # Revocation events cannot single out system-scoped tokens; those are re-checked at validation
+        # instead (a token whose user has no role left on the system is no longer valid).
+        session.flush()
+        return
     users = [ref.actor_id] if ref.actor_kind == "user" else member_ids(session, ref.actor_id)
     scope = {"project_id": ref.target_id} if ref.target_kind == "project" and not ref.inherited else {}
     if ref.target_kind == "domain" and not ref.inherited:
@@ -115,7 +141,7 @@ def revoke_rows(session: Session, rows: list[models.Assignment]) -> None:
     """Revoke the tokens of everyone holding one of these (about to be deleted) assignments."""
     users: set[str] = set()
     for row in rows:
-        if row.type in (USER_PROJECT, USER_DOMAIN):
+        if row.type in USER_TYPES:
             users.add(row.actor_id)
         else:
             users.update(member_ids(session, row.actor_id))

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from stratus.core.exceptions import BadRequest, Conflict, NotFound
 from stratus.identity import models, revocation
-from stratus.identity.assignments import GROUP_DOMAIN, GROUP_PROJECT
+from stratus.identity.assignments import GROUP_DOMAIN, GROUP_PROJECT, GROUP_SYSTEM
 from stratus.identity.resources import grants
 from stratus.identity.resources.common import (
     Body,
@@ -17,6 +17,7 @@ from stratus.identity.resources.common import (
     OptionalName,
     flush_unique,
     merge_extra,
+    pop_matching_id,
     reject_reserved,
     require_ref,
 )
@@ -66,6 +67,7 @@ def create(session: Session, body: GroupCreate, default_domain_id: str) -> model
 
 def update(session: Session, group: models.Group, body: GroupUpdate) -> None:
     given, extras = body.given(), body.extras()
+    pop_matching_id(extras, group.id)
     if "domain_id" in extras and extras.pop("domain_id") != group.domain_id:
         raise BadRequest("Update of domain_id is not allowed.")
     reject_reserved(extras, RESERVED)
@@ -82,7 +84,7 @@ def delete(session: Session, group: models.Group) -> None:
     """Delete the group with its grants (revoking its members' tokens) and memberships."""
     grants.delete_where(
         session,
-        models.Assignment.type.in_((GROUP_PROJECT, GROUP_DOMAIN)),
+        models.Assignment.type.in_((GROUP_PROJECT, GROUP_DOMAIN, GROUP_SYSTEM)),
         models.Assignment.actor_id == group.id,
     )
     session.execute(sa.delete(models.UserGroupMembership).where(models.UserGroupMembership.group_id == group.id))

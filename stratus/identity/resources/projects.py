@@ -8,16 +8,17 @@ import sqlalchemy as sa
 from pydantic import Field
 from sqlalchemy.orm import Session
 
-from stratus.core.exceptions import BadRequest, Conflict, Forbidden
+from stratus.core.exceptions import BadRequest, Conflict, Forbidden, NotFound
 from stratus.identity import models, revocation
 from stratus.identity.assignments import GROUP_PROJECT, USER_PROJECT
 from stratus.identity.resources import grants
 from stratus.identity.resources.common import (
     Body,
-    Name,
-    OptionalName,
+    OptionalShortName,
+    ShortName,
     flush_unique,
     merge_extra,
+    pop_matching_id,
     reject_reserved,
     require_ref,
 )
@@ -27,7 +28,7 @@ Tag = Field(min_length=1, max_length=255)
 
 
 class ProjectCreate(Body):
-    name: str = Name
+    name: str = ShortName
     domain_id: str | None = None
     parent_id: str | None = None
     description: str | None = None
@@ -38,7 +39,7 @@ class ProjectCreate(Body):
 
 
 class ProjectUpdate(Body):
-    name: str = OptionalName
+    name: str = OptionalShortName
     description: str | None = None
     enabled: bool = True
     tags: list[str] = Field(default_factory=list, max_length=80)
@@ -60,10 +61,79 @@ def to_dict(project: models.Project) -> dict[str, Any]:
     }
 
 
+def domain_as_project(domain: models.Domain) -> dict[str, Any]:
+    """A domain seen through the projects API (Keystone stores domains as projects with is_domain)."""
+    return {
+        **(domain.extra or {}),
+        "id": domain.id,
+        "name": domain.name,
+        "domain_id": None,
+        "description": domain.description,
+        "enabled": domain.enabled,
+        "parent_id": None,
+        "is_domain": True,
+        "tags": list(domain.tags or []),
+        "options": {},
+    }
+
+
+def create_domain(session: Session, body: ProjectCreate) -> models.Domain:
+    """``POST /v3/projects`` with ``is_domain: true``: the project is a new domain."""
+    from stratus.identity.resources import domains
+
+    if body.domain_id is not None or body.parent_id is not None:
+        raise BadRequest("A project acting as a domain cannot have a domain_id or a parent_id.")
+    fields = {k: getattr(body, k) for k in ("name", "description", "enabled", "tags") if k in body.model_fields_set}
+    return domains.create(session, domains.DomainCreate(**fields, **body.extras()))
+
+
+def update_domain(session: Session, domain: models.Domain, body: ProjectUpdate) -> bool:
+    """``PATCH /v3/projects/{id}`` of a domain; True when it was disabled (its tokens must be revoked)."""
+    from stratus.identity.resources import domains
+
+    given, extras = body.given(), body.extras()
+    pop_matching_id(extras, domain.id)
+    if extras.pop("is_domain", True) is not True or extras.pop("domain_id", None) is not None:
+        raise BadRequest("Update of is_domain or domain_id is not allowed.")
+    extras.pop("parent_id", None)
+    given.pop("options", None)
+    return domains.update(session, domain, domains.DomainUpdate(**given, **extras))
+
+
 def _check_tags(tags: list[str]) -> None:
     for tag in tags:
         if not tag or len(tag) > 255 or "/" in tag or "," in tag:
             raise BadRequest(f"Invalid tag {tag!r}: tags are 1-255 characters without '/' or ','.")
+
+
+MAX_TAGS = 80
+
+
+def set_tags(session: Session, project: models.Project, tags: list[str]) -> list[str]:
+    """Replace the project's tags (``PUT /v3/projects/{id}/tags``); duplicates are kept once."""
+    if len(tags) > MAX_TAGS:
+        raise BadRequest(f"A project can have at most {MAX_TAGS} tags.")
+    _check_tags(tags)
+    project.tags = list(dict.fromkeys(tags))
+    session.flush()
+    return list(project.tags)
+
+
+def add_tag(session: Session, project: models.Project, tag: str) -> list[str]:
+    """Add one tag (idempotent, as ``PUT /v3/projects/{id}/tags/{tag}``)."""
+    current = list(project.tags or [])
+    if tag not in current:
+        return set_tags(session, project, [*current, tag])
+    _check_tags([tag])
+    return current
+
+
+def remove_tag(session: Session, project: models.Project, tag: str) -> None:
+    current = list(project.tags or [])
+    if tag not in current:
+        raise NotFound(f"Tag {tag} not found for project {project.id}.")
+    project.tags = [t for t in current if t != tag]
+    session.flush()
 
 
 def _check_name_free(session: Session, domain_id: str, name: str, own_id: str | None = None) -> None:
@@ -79,8 +149,6 @@ def _check_name_free(session: Session, domain_id: str, name: str, own_id: str | 
 def create(session: Session, body: ProjectCreate, default_domain_id: str) -> models.Project:
     extras = body.extras()
     reject_reserved(extras, RESERVED)
-    if body.is_domain:
-        raise BadRequest("Projects acting as domains (is_domain=true) are not supported; create a domain instead.")
     _check_tags(body.tags)
     domain_id = body.domain_id
     parent_id = body.parent_id
@@ -113,6 +181,7 @@ def create(session: Session, body: ProjectCreate, default_domain_id: str) -> mod
 def update(session: Session, project: models.Project, body: ProjectUpdate) -> None:
     """Apply a PATCH; disabling a project revokes the tokens scoped to it."""
     given, extras = body.given(), body.extras()
+    pop_matching_id(extras, project.id)
     for key in ("domain_id", "parent_id", "is_domain"):
         if key in extras and extras[key] != getattr(project, key, False if key == "is_domain" else None):
             if not (key == "parent_id" and extras[key] == (project.parent_id or project.domain_id)):

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from stratus.core.exceptions import BadRequest
 from stratus.identity import models
-from stratus.identity.assignments import GROUP_PROJECT, USER_DOMAIN, USER_PROJECT
+from stratus.identity.assignments import DOMAIN_TYPES, PROJECT_TYPES, USER_TYPES, drop_domain_specific
 from stratus.identity.resources import grants, projects
 
 
@@ -20,6 +20,7 @@ class Filters:
     group_id: str | None = None
     project_id: str | None = None
     domain_id: str | None = None
+    system: bool = False
     role_id: str | None = None
     inherited: bool | None = None
     effective: bool = False
@@ -49,15 +50,21 @@ def validate(f: Filters) -> None:
         raise BadRequest("Combining effective, domain and inherited filters will always result in an empty list.")
     if f.include_subtree and not f.project_id:
         raise BadRequest("scope.project.id must be specified if include_subtree is also specified.")
-    if f.project_id and f.domain_id:
-        raise BadRequest("Specify only one of scope.project.id and scope.domain.id.")
+    if sum((bool(f.project_id), bool(f.domain_id), f.system)) > 1:
+        raise BadRequest("Specify only one of scope.project.id, scope.domain.id and scope.system.")
     if f.user_id and f.group_id:
         raise BadRequest("Specify only one of user.id and group.id.")
 
 
+def _target_kind(row: models.Assignment) -> str:
+    return "project" if row.type in PROJECT_TYPES else "domain" if row.type in DOMAIN_TYPES else "system"
+
+
 def _grant_path(row: models.Assignment) -> str:
-    actor = "users" if row.type in (USER_PROJECT, USER_DOMAIN) else "groups"
-    target = "projects" if row.type in (USER_PROJECT, GROUP_PROJECT) else "domains"
+    actor = "users" if row.type in USER_TYPES else "groups"
+    if _target_kind(row) == "system":
+        return f"system/{actor}/{row.actor_id}/roles/{row.role_id}"
+    target = "projects" if row.type in PROJECT_TYPES else "domains"
     path = f"{target}/{row.target_id}/{actor}/{row.actor_id}/roles/{row.role_id}"
     return f"OS-INHERIT/{path}/inherited_to_projects" if row.inherited else path
 
@@ -65,9 +72,9 @@ def _grant_path(row: models.Assignment) -> str:
 def _direct(row: models.Assignment) -> Entry:
     return Entry(
         role_id=row.role_id,
-        actor_kind="user" if row.type in (USER_PROJECT, USER_DOMAIN) else "group",
+        actor_kind="user" if row.type in USER_TYPES else "group",
         actor_id=row.actor_id,
-        target_kind="project" if row.type in (USER_PROJECT, GROUP_PROJECT) else "domain",
+        target_kind=_target_kind(row),
         target_id=row.target_id,
         inherited=row.inherited,
         assignment=_grant_path(row),
@@ -132,6 +139,8 @@ def _matches(e: Entry, f: Filters, project_ids: set[str] | None) -> bool:
         return False
     if f.domain_id and (e.target_kind, e.target_id) != ("domain", f.domain_id):
         return False
+    if f.system and e.target_kind != "system":
+        return False
     return f.inherited is None or e.inherited == f.inherited
 
 
@@ -149,6 +158,8 @@ def collect(session: Session, f: Filters) -> list[Entry]:
     entries = [_direct(r) for r in rows]
     if f.effective:
         entries = _expand_implied(session, _expand_inherited(session, _expand_groups(session, entries)))
+        global_ids = drop_domain_specific(session, {e.role_id for e in entries})
+        entries = [e for e in entries if e.role_id in global_ids]  # domain-specific roles are never effective
     project_ids: set[str] | None = None
     if f.project_id:
         project_ids = {f.project_id}
@@ -181,8 +192,11 @@ def render(session: Session, e: Entry, base: str, include_names: bool) -> dict[s
     def ref(model: type, entity_id: str, with_domain: bool = True) -> dict[str, Any]:
         return _named(session, model, entity_id, with_domain) if include_names else {"id": entity_id}
 
-    target_model = models.Project if e.target_kind == "project" else models.Domain
-    scope: dict[str, Any] = {e.target_kind: ref(target_model, e.target_id, e.target_kind == "project")}
+    if e.target_kind == "system":
+        scope: dict[str, Any] = {"system": {"all": True}}
+    else:
+        target_model = models.Project if e.target_kind == "project" else models.Domain
+        scope = {e.target_kind: ref(target_model, e.target_id, e.target_kind == "project")}
     if e.inherited:
         scope["OS-INHERIT:inherited_to"] = "projects"
     links = {"assignment": f"{base}/v3/{e.assignment}"}

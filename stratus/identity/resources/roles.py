@@ -17,6 +17,7 @@ from stratus.identity.resources.common import (
     flush_unique,
     get_or_404,
     merge_extra,
+    pop_matching_id,
     reject_reserved,
     require_ref,
 )
@@ -95,6 +96,7 @@ def _check_mutable(role: models.Role) -> None:
 
 def update(session: Session, role: models.Role, body: RoleUpdate) -> None:
     given, extras = body.given(), body.extras()
+    pop_matching_id(extras, role.id)
     if "domain_id" in extras and extras.pop("domain_id") != api_domain_id(role):
         raise BadRequest("Update of domain_id is not allowed.")
     reject_reserved(extras, RESERVED)
@@ -152,10 +154,10 @@ def _reaches(session: Session, start: str, goal: str) -> bool:
 def create_implied(session: Session, prior_id: str, implied_id: str) -> tuple[models.Role, models.Role]:
     """Make ``prior`` imply ``implied`` (idempotent); cycles and self-implication are 400s."""
     prior, implied = get_or_404(session, models.Role, prior_id), get_or_404(session, models.Role, implied_id)
+    if implied.domain_id != NULL_DOMAIN_ID and prior.domain_id == NULL_DOMAIN_ID:
+        raise Forbidden(f"Domain-specific role {implied_id} cannot be implied by a global role.")
     if prior_id == implied_id or _reaches(session, implied_id, prior_id):
         raise BadRequest(f"Role {prior_id} implying {implied_id} would create a cycle of implied roles.")
-    if implied.domain_id != NULL_DOMAIN_ID:
-        raise Forbidden(f"Domain-specific role {implied_id} cannot be implied by another role.")
     if session.get(models.ImpliedRole, (prior_id, implied_id)) is None:
         session.add(models.ImpliedRole(prior_role_id=prior_id, implied_role_id=implied_id))
         session.flush()

@@ -10,14 +10,16 @@ from sqlalchemy.orm import Session
 from stratus.core.db import utcnow
 from stratus.core.exceptions import BadRequest, Conflict, Unauthorized
 from stratus.identity import models, revocation
-from stratus.identity.assignments import USER_DOMAIN, USER_PROJECT
+from stratus.identity.assignments import USER_TYPES
 from stratus.identity.resources import grants
 from stratus.identity.resources.common import (
     Body,
     Name,
     OptionalName,
     flush_unique,
+    get_or_404,
     merge_extra,
+    pop_matching_id,
     reject_reserved,
     require_ref,
 )
@@ -92,7 +94,7 @@ def create(session: Session, body: UserCreate, default_domain_id: str, hash_roun
     extras = body.extras()
     reject_reserved(extras, RESERVED)
     domain_id = body.domain_id or default_domain_id
-    require_ref(session, models.Domain, domain_id, "domain_id")
+    get_or_404(session, models.Domain, domain_id)  # as Keystone: an unknown domain is a 404 here
     _check_default_project(session, body.default_project_id)
     _check_name_free(session, domain_id, body.name)
     user = models.User(
@@ -114,6 +116,7 @@ def create(session: Session, body: UserCreate, default_domain_id: str, hash_roun
 def update(session: Session, user: models.User, body: UserUpdate, hash_rounds: int) -> bool:
     """Apply a PATCH; a new password or disabling the user revokes its tokens (returns True then)."""
     given, extras = body.given(), body.extras()
+    pop_matching_id(extras, user.id)
     if "domain_id" in extras:
         if extras.pop("domain_id") != user.domain_id:
             raise BadRequest("Update of domain_id is not allowed.")
@@ -148,15 +151,16 @@ def change_own_password(session: Session, user: models.User, body: PasswordChang
 
 
 def delete(session: Session, user: models.User) -> None:
-    """Delete the user with its memberships, grants and application credentials; revoke its tokens."""
+    """Delete the user with its memberships, grants and (application) credentials; revoke its tokens."""
     grants.delete_where(
         session,
-        models.Assignment.type.in_((USER_PROJECT, USER_DOMAIN)),
+        models.Assignment.type.in_(USER_TYPES),
         models.Assignment.actor_id == user.id,
         revoke=False,
     )
     session.execute(sa.delete(models.UserGroupMembership).where(models.UserGroupMembership.user_id == user.id))
     session.execute(sa.delete(models.ApplicationCredential).where(models.ApplicationCredential.user_id == user.id))
+    session.execute(sa.delete(models.Credential).where(models.Credential.user_id == user.id))
     revocation.revoke(session, user_id=user.id)
     session.delete(user)
     session.flush()

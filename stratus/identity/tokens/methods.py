@@ -30,6 +30,7 @@ class Authenticated:
     application_credential: ApplicationCredential | None = None
     parent_project_id: str | None = None
     parent_domain_id: str | None = None
+    parent_system: bool = False
 
 
 def obj(value: Any, where: str) -> dict[str, Any]:

@@ -33,6 +33,11 @@ class TokenData:
     domain_id: str | None = None
     application_credential_id: str | None = None
     issued_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC).replace(tzinfo=None))
+    system: bool = False  # scoped to the system ("all"), Keystone's third kind of scope
+
+    @property
+    def scoped(self) -> bool:
+        return bool(self.project_id or self.domain_id or self.system)
 
     @property
     def audit_id(self) -> str:
@@ -62,6 +67,7 @@ def pack(fernet: MultiFernet, data: TokenData) -> str:
         list(data.audit_ids),
         data.application_credential_id,
         data.issued_at.replace(tzinfo=dt.UTC).timestamp(),
+        data.system,
     ]
     return fernet.encrypt(msgpack.packb(body)).decode().rstrip("=")
 
@@ -71,7 +77,9 @@ def unpack(fernet: MultiFernet, token: str) -> TokenData:
     try:
         raw = padded.encode("ascii")
         plain = fernet.decrypt(raw)
-        version, user_id, methods, project_id, domain_id, expires, audit_ids, app_cred, issued = msgpack.unpackb(plain)
+        fields = msgpack.unpackb(plain)
+        version, user_id, methods, project_id, domain_id, expires, audit_ids, app_cred, issued = fields[:9]
+        system = bool(fields[9]) if len(fields) > 9 else False  # tokens issued before system scope existed
     except (InvalidToken, UnicodeEncodeError, ValueError, TypeError, msgpack.UnpackException) as exc:
         raise MalformedToken(str(exc)) from exc
     if version != VERSION:
@@ -85,4 +93,5 @@ def unpack(fernet: MultiFernet, token: str) -> TokenData:
         domain_id=domain_id,
         application_credential_id=app_cred,
         issued_at=dt.datetime.fromtimestamp(issued, dt.UTC).replace(tzinfo=None),
+        system=system,
     )

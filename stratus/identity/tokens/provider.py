@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import secrets
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -26,6 +27,19 @@ if TYPE_CHECKING:
     from stratus.identity.service import IdentityService
 
 TOKEN_NOT_FOUND = "Could not recognize Fernet token"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a token is scoped to: a project, a domain, the system, or nothing (unscoped)."""
+
+    project_id: str | None = None
+    domain_id: str | None = None
+    system: bool = False
+
+    @property
+    def scoped(self) -> bool:
+        return bool(self.project_id or self.domain_id or self.system)
 
 
 def new_audit_id() -> str:
@@ -55,8 +69,8 @@ class TokenProvider:
             raise BadRequest("'auth.identity.methods' must be a non-empty list of strings.")
         with self._service.db.reader() as session:
             who = self._run_methods(session, identity, method_names)
-            project_id, domain_id = self._resolve_scope(session, auth.get("scope"), who)
-            return self._issue(session, who, project_id, domain_id, include_catalog)
+            scope = self._resolve_scope(session, auth.get("scope"), who)
+            return self._issue(session, who, scope, include_catalog)
 
     def _run_methods(self, session: Session, identity: dict[str, Any], names: list[str]) -> Authenticated:
         results: list[Authenticated] = []
@@ -84,6 +98,7 @@ class TokenProvider:
             application_credential=cred,
             parent_project_id=parent.parent_project_id if parent else None,
             parent_domain_id=parent.parent_domain_id if parent else None,
+            parent_system=parent.parent_system if parent else False,
         )
 
     def _token_method(self, session: Session, part: dict[str, Any]) -> Authenticated:
@@ -101,41 +116,49 @@ class TokenProvider:
             parent_audit_ids=data.audit_ids,
             parent_project_id=data.project_id,
             parent_domain_id=data.domain_id,
+            parent_system=data.system,
         )
 
-    def _resolve_scope(self, session: Session, scope: Any, who: Authenticated) -> tuple[str | None, str | None]:
+    def _resolve_scope(self, session: Session, scope: Any, who: Authenticated) -> Scope:
         cred = who.application_credential
         if scope is None:
             if cred is not None:
-                return cred.project_id, None
+                return Scope(project_id=cred.project_id)
             if who.parent_audit_ids:
-                return who.parent_project_id, who.parent_domain_id
+                return Scope(who.parent_project_id, who.parent_domain_id, who.parent_system)
             user = session.get(User, who.user_id)
             if user is not None and user.default_project_id:
                 project = session.get(Project, user.default_project_id)
-                if project is not None and project.enabled and self._roles(session, who, project.id, None):
-                    return project.id, None
-            return None, None
+                if project is not None and project.enabled and self._roles(session, who, Scope(project.id)):
+                    return Scope(project_id=project.id)
+            return Scope()
         if scope == "unscoped":
-            return None, None
+            return Scope()
         scope = obj(scope, "auth.scope")
         if "project" in scope:
             project = self._find_project(session, obj(scope["project"], "auth.scope.project"))
             if cred is not None and project.id != cred.project_id:
                 raise Unauthorized(AUTH_FAILED)
-            if not self._roles(session, who, project.id, None):
+            if not self._roles(session, who, Scope(project_id=project.id)):
                 raise Unauthorized(f"User {who.user_id} has no access to project {project.id}")
-            return project.id, None
+            return Scope(project_id=project.id)
         if "domain" in scope:
             if cred is not None:
                 raise Unauthorized("Application credentials cannot request a domain scope.")
             domain = methods.find_domain(session, obj(scope["domain"], "auth.scope.domain"), "auth.scope.domain")
-            if not self._roles(session, who, None, domain.id):
+            if not self._roles(session, who, Scope(domain_id=domain.id)):
                 raise Unauthorized(f"User {who.user_id} has no access to domain {domain.id}")
-            return None, domain.id
+            return Scope(domain_id=domain.id)
         if "system" in scope:
-            raise Unauthorized("System-scoped tokens are not supported; scope to a project or domain.")
-        raise BadRequest("'auth.scope' must name a project or a domain.")
+            system = obj(scope["system"], "auth.scope.system")
+            if system.get("all") is not True:
+                raise BadRequest("'auth.scope.system' must be {\"all\": true}.")
+            if cred is not None:
+                raise Unauthorized("Application credentials cannot request a system scope.")
+            if not self._roles(session, who, Scope(system=True)):
+                raise Unauthorized(f"User {who.user_id} has no access to the system")
+            return Scope(system=True)
+        raise BadRequest("'auth.scope' must name a project, a domain or the system.")
 
     def _find_project(self, session: Session, ref: dict[str, Any]) -> Project:
         project_id = text(ref, "id", "auth.scope.project", required=False)
@@ -153,15 +176,18 @@ class TokenProvider:
             raise Unauthorized(f"Project {project.id} is disabled.")
         return project
 
-    def _roles(self, session: Session, who: Authenticated, project_id: str | None, domain_id: str | None) -> set[str]:
-        roles = effective_role_ids(session, who.user_id, project_id=project_id, domain_id=domain_id)
+    def _roles(self, session: Session, who: Authenticated, scope: Scope) -> set[str]:
+        """The user's effective roles on the scope (none when unscoped), limited by an application credential."""
+        if not scope.scoped:
+            return set()
+        roles = effective_role_ids(
+            session, who.user_id, project_id=scope.project_id, domain_id=scope.domain_id, system=scope.system
+        )
         if who.application_credential is not None:
             roles &= set(who.application_credential.role_ids)
         return roles
 
-    def _issue(
-        self, session: Session, who: Authenticated, project_id: str | None, domain_id: str | None, catalog: bool
-    ) -> tuple[str, dict[str, Any]]:
+    def _issue(self, session: Session, who: Authenticated, scope: Scope, catalog: bool) -> tuple[str, dict[str, Any]]:
         now = utcnow()
         expires = now + dt.timedelta(seconds=self._conf.token_expiration)
         if who.expires_at is not None:
@@ -175,13 +201,14 @@ class TokenProvider:
             methods=who.methods,
             expires_at=expires,
             audit_ids=audit_ids,
-            project_id=project_id,
-            domain_id=domain_id,
+            project_id=scope.project_id,
+            domain_id=scope.domain_id,
             application_credential_id=cred.id if cred else None,
             issued_at=now,
+            system=scope.system,
         )
         token_id = pack(self.keyring.fernet(), data)
-        roles = self._roles(session, who, project_id, domain_id) if (project_id or domain_id) else set()
+        roles = self._roles(session, who, scope)
         return token_id, token_document(session, data, roles, include_catalog=catalog)
 
     # -- validate ------------------------------------------------------------------------------
@@ -230,12 +257,8 @@ class TokenProvider:
         with self._service.db.reader() as session:
             data = self._check(session, token_id, allow_expired=allow_expired)
             who = self._as_authenticated(session, data)
-            roles = (
-                self._roles(session, who, data.project_id, data.domain_id)
-                if data.project_id or data.domain_id
-                else set()
-            )
-            if (data.project_id or data.domain_id) and not roles:
+            roles = self._roles(session, who, Scope(data.project_id, data.domain_id, data.system))
+            if data.scoped and not roles:
                 raise NotFound("The token's user no longer has a role on its scope.")
             return token_document(session, data, roles, include_catalog=include_catalog)
 

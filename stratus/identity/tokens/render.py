@@ -63,7 +63,9 @@ def token_document(
         body["is_domain"] = False
     elif data.domain_id:
         body["domain"] = domain_ref(session, data.domain_id)
-    if data.project_id or data.domain_id:
+    elif data.system:
+        body["system"] = {"all": True}
+    if data.scoped:
         roles = (
             session.scalars(sa.select(Role).where(Role.id.in_(role_ids)).order_by(Role.name)).all() if role_ids else []
         )

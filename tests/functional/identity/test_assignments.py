@@ -112,6 +112,7 @@ def test_group_and_domain_grants_effective(client: TestClient, admin_token: str,
     assert {(a["user"]["id"], tuple(a["scope"])) for a in role_filter} == {
         (boot.admin_user_id, ("project",)),
         (boot.admin_user_id, ("domain",)),
+        (boot.admin_user_id, ("system",)),
     }
 
 

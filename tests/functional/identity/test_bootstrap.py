@@ -29,6 +29,7 @@ def test_bootstrap_creates_personas(client: TestClient, boot: BootstrapResult, a
     assert {tuple(a["scope"]) + (a["role"]["id"],) for a in ra} == {
         ("project", boot.admin_role_id),
         ("domain", boot.admin_role_id),
+        ("system", boot.admin_role_id),  # as keystone-manage bootstrap
     }
     demo = client.get(f"/v3/role_assignments?user.id={boot.demo_user_id}", headers=h).json()["role_assignments"]
     assert [(a["scope"]["project"]["id"], a["role"]["id"]) for a in demo] == [

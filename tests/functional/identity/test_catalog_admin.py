@@ -52,7 +52,6 @@ def test_services_and_endpoints(client: TestClient, admin_token: str) -> None:
         {"service_id": svc["id"], "interface": "private", "url": "http://x"},
         {"service_id": svc["id"], "interface": "public"},
         {"service_id": "nope", "interface": "public", "url": "http://x"},
-        {"service_id": svc["id"], "interface": "public", "url": "http://x", "region_id": "Mars"},
         {"service_id": svc["id"], "interface": "public", "url": 5},
     ):
         resp = client.post("/v3/endpoints", headers=h, json={"endpoint": bad})
@@ -81,3 +80,19 @@ def test_member_reads_but_cannot_write(client: TestClient, demo_token: str) -> N
     assert client.post("/v3/regions", headers=h, json={"region": {}}).status_code == 403
     body = {"endpoint": {"service_id": "x", "interface": "public", "url": "http://x"}}
     assert client.post("/v3/endpoints", headers=h, json=body).status_code == 403
+
+
+def test_endpoint_in_unknown_region_creates_it(client, admin_token):
+    """As Keystone: an endpoint naming a region that does not exist creates the region."""
+    h = {"X-Auth-Token": admin_token}
+    svc = _post(client, admin_token, "service", type="object-store")
+    ep = _post(client, admin_token, "endpoint", service_id=svc["id"], interface="public", url="http://x", region="Mars")
+    assert ep["region_id"] == "Mars"
+    assert client.get("/v3/regions/Mars", headers=h).status_code == 200
+    for bad in ("False", "True", 1):
+        resp = client.patch(f"/v3/endpoints/{ep['id']}", headers=h, json={"endpoint": {"enabled": bad}})
+        assert resp.status_code == 400, bad
+    resp = client.patch(f"/v3/endpoints/{ep['id']}", headers=h, json={"endpoint": {"enabled": False, "id": ep["id"]}})
+    assert resp.status_code == 200 and resp.json()["endpoint"]["enabled"] is False
+    resp = client.patch(f"/v3/endpoints/{ep['id']}", headers=h, json={"endpoint": {"id": "other"}})
+    assert resp.status_code == 400

@@ -40,7 +40,7 @@ def test_hierarchy_and_filters(client: TestClient, admin_token: str) -> None:
     assert names("?enabled=false") == ["child"]
     assert names("?domain_id=default") == ["admin", "child", "demo", "parent"]
     assert names("?domain_id=nope") == []
-    assert names("?is_domain=true") == []
+    assert names("?is_domain=true") == ["Default"]  # domains, seen as projects acting as domains
     assert names("?tags=x") == []
     # A parent with children cannot be deleted.
     assert client.delete(f"/v3/projects/{parent['id']}", headers=h).status_code == 403
@@ -80,8 +80,10 @@ def test_conflicts_and_bad_input(client: TestClient, admin_token: str) -> None:
         {"project": {"name": "x", "parent_id": "missing"}},
         {"project": {"name": "x", "tags": "notalist"}},
         {"project": {"name": "x", "tags": ["bad/tag"]}},
-        {"project": {"name": "x", "is_domain": True}},
+        {"project": {"name": "x", "is_domain": True, "parent_id": "default"}},
         {"project": {"name": "x", "id": "chosen"}},
+        {"project": {"name": "x" * 65}},
+        {"project": {"name": "   "}},
     ):
         resp = client.post("/v3/projects", headers=h, json=body)
         assert resp.status_code == 400, (body, resp.text)

@@ -69,3 +69,30 @@ def test_staged_key_is_promoted(tmp_path: Path) -> None:
     keys.rotate(repo)
     assert (repo / "2").read_bytes() == staged
     assert (repo / "0").read_bytes() != staged
+
+
+def test_system_scope_round_trips(tmp_path: Path) -> None:
+    ring = keys.KeyRing(tmp_path / "keys")
+    data = sample(project_id=None, system=True)
+    assert unpack(ring.fernet(), pack(ring.fernet(), data)) == data
+
+
+def test_tokens_packed_before_system_scope_still_unpack(tmp_path: Path) -> None:
+    """Payloads of nine fields (no system flag) were issued before system scope existed."""
+    import msgpack
+
+    ring = keys.KeyRing(tmp_path / "keys")
+    data = sample()
+    old = [
+        1,
+        data.user_id,
+        3,
+        data.project_id,
+        None,
+        data.expires_at.replace(tzinfo=dt.UTC).timestamp(),
+        list(data.audit_ids),
+        None,
+        data.issued_at.replace(tzinfo=dt.UTC).timestamp(),
+    ]
+    token = ring.fernet().encrypt(msgpack.packb(old)).decode().rstrip("=")
+    assert unpack(ring.fernet(), token) == data
