@@ -94,6 +94,13 @@ def write_config(base: Path, *, db_prefix: str) -> Path:
         if service != "identity":
             lines += ["", f"[{service}]"]
         lines += [f"{option} = {free_port()}" for option in port_options(service)]
+    lines += [
+        "",
+        "[compute_agent]",
+        'driver = "fake"',
+        "fake_hosts = 3",
+        "heartbeat_interval = 1.0",
+    ]  # anti-affinity needs hosts
     path = base / "stratus.toml"
     path.write_text("\n".join(lines) + "\n")
     return path

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from stratus.cli.credentials import Credentials
-from stratus.cli.registry import SERVICES, Service, endpoint_path, load_class
+from stratus.cli.registry import SERVICES, URL_OPTIONS, Service, endpoint_path, load_class
 from stratus.core.api.server import ApiServer
 from stratus.core.config import Config
 
@@ -40,6 +40,7 @@ class Cloud:
         self.services: list[Service] = []
         self.servers: list[ApiServer] = []
         self.endpoints: list[Endpoint] = []
+        self._private_libvirt = False
 
     def _url(self, port: int, path: str) -> str:
         return f"http://{self.config.core.public_host}:{port}{path}"
@@ -70,7 +71,7 @@ class Cloud:
 
         report(f"connecting to the message bus ({self.config.core.bus_url.split('@')[-1]})")
         self.bus = Bus(self.config.core.bus_url)
-        config = self.config
+        config = self._prepare_hypervisor(self.config, report)
         for spec in SERVICES:
             cls = load_class(spec)
             if cls is None:
@@ -84,11 +85,28 @@ class Cloud:
             self.services.append(service)
             url = self._url(service.port, endpoint_path(service, spec))
             self.endpoints.append(Endpoint(service.name, service.service_type, service.port, url))
-            if spec.name == "identity":
-                # Every other service validates tokens at this identity API.
-                config = config.with_overrides(core={"identity_url": self._url(service.port, "")})
+            root = self._url(service.port, "")
+            for section, option in URL_OPTIONS.get(spec.name, ()):
+                config = config.with_overrides(**{section: {option: root}})
         if not self.services:
             raise RuntimeError("no service could be loaded; check that the stratus package is installed completely")
+
+    def _prepare_hypervisor(self, config: Config, report: Step) -> Config:
+        """Start libvirtd (the state directory's own, by default) when this process runs libvirt agents."""
+        try:
+            from stratus.compute import conf as compute_conf
+        except ImportError:
+            return config
+        agent = compute_conf.agent_config(config)
+        if agent.fake_hosts == 0 or agent.libvirt_uri or compute_conf.resolve_driver(agent.driver) != "libvirt":
+            return config
+        from stratus.cli.hostdaemons import ensure_libvirt
+
+        private = agent.libvirt_daemon == "private"
+        report(f"starting libvirtd ({'private, under the state directory' if private else 'the system one'})")
+        uri = ensure_libvirt(config.core.state_dir, private=private)
+        self._private_libvirt = private
+        return config.with_overrides(compute_agent={"libvirt_uri": uri})
 
     def _bootstrap(self, report: Step) -> None:
         identity = next((s for s in self.services if s.service_type == "identity"), None)
@@ -113,11 +131,15 @@ class Cloud:
         )
 
     def _seed(self, report: Step) -> None:
-        """Register the public testvm image (built once, cached in the state directory)."""
+        """Default flavors, and the public testvm image (built once, cached in the state directory)."""
+        from stratus.cli.seed import ensure_flavors, ensure_testvm
+
+        compute = next((e for e in self.endpoints if e.service_type == "compute"), None)
+        if compute is not None and self.identity_url is not None:
+            ensure_flavors(compute.url, self.identity_url, self.credentials.admin_password, report)
         image = next((e for e in self.endpoints if e.service_type == "image"), None)
         if image is None or self.identity_url is None or not self.config.core.seed_images:
             return
-        from stratus.cli.seed import ensure_testvm
 
         cache = self.config.core.state_dir / "testvm" / "testvm.qcow2"
         try:
@@ -138,6 +160,11 @@ class Cloud:
             _quietly(f"closing the {service.name} service", service.close)
         if self.bus is not None:
             _quietly("closing the message bus", self.bus.close)
+        if self._private_libvirt:
+            from stratus.cli.hostdaemons import stop_libvirt
+
+            _quietly("stopping the private libvirtd", lambda: stop_libvirt(self.config.core.state_dir))
+            self._private_libvirt = False
         self.servers, self.services, self.bus = [], [], None
 
 

@@ -42,6 +42,14 @@ SERVICES: tuple[ServiceSpec, ...] = (
 )
 
 
+# Options by which later services find an earlier one's API root. The all-in-one process fills them
+# in from where it actually serves each API; a deployment across hosts sets them in its config.
+URL_OPTIONS: dict[str, tuple[tuple[str, str], ...]] = {
+    "identity": (("core", "identity_url"),),
+    "image": (("compute", "image_url"),),
+}
+
+
 def load_class(spec: ServiceSpec) -> type | None:
     """The service class, or None (logged) when its module is missing or fails to import."""
     try:

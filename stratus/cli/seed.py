@@ -34,6 +34,32 @@ def admin_token(identity_url: str, password: str) -> str:
     return resp.headers["X-Subject-Token"]
 
 
+# The flavors devstack creates, so guides written for OpenStack work as they are.
+DEFAULT_FLAVORS = (
+    # name, id, vcpus, ram MiB, disk GiB
+    ("m1.tiny", "1", 1, 512, 1),
+    ("m1.small", "2", 1, 2048, 20),
+    ("m1.medium", "3", 2, 4096, 40),
+    ("m1.large", "4", 4, 8192, 80),
+    ("m1.xlarge", "5", 8, 16384, 160),
+)
+
+
+def ensure_flavors(compute_url: str, identity_url: str, admin_password: str, report: Callable[[str], None]) -> None:
+    """Create the default public flavors that do not exist yet (by id), through the compute API."""
+    headers = {"X-Auth-Token": admin_token(identity_url, admin_password)}
+    with httpx.Client(base_url=compute_url.rstrip("/"), headers=headers, timeout=30) as http:
+        resp = http.get("/flavors", params={"is_public": "None"})
+        resp.raise_for_status()
+        existing = {f["id"] for f in resp.json()["flavors"]}
+        missing = [f for f in DEFAULT_FLAVORS if f[1] not in existing]
+        if missing:
+            report("creating the default flavors (m1.tiny ... m1.xlarge)")
+        for name, flavor_id, vcpus, ram, disk in missing:
+            body = {"flavor": {"name": name, "id": flavor_id, "vcpus": vcpus, "ram": ram, "disk": disk}}
+            http.post("/flavors", json=body).raise_for_status()
+
+
 def ensure_testvm(
     image_url: str, identity_url: str, admin_password: str, cache: Path, report: Callable[[str], None]
 ) -> str:

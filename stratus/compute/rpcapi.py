@@ -43,9 +43,11 @@ class ConductorAPI:
     def report_resources(self, host: str, resources: HostResources) -> None:
         self._bus.call(CONDUCTOR_TOPIC, "report_resources", host=host, resources=resources.to_dict())
 
-    def instance_update(self, host: str, instance_uuid: str, **changes: Any) -> None:
-        """Set fields of an instance (vm_state, task_state, power_state, launched_at, ...)."""
-        self._bus.call(CONDUCTOR_TOPIC, "instance_update", host=host, instance_uuid=instance_uuid, changes=changes)
+    def instance_update(self, host: str, instance_uuid: str, **changes: Any) -> bool:
+        """Set fields of an instance (vm_state, task_state, power_state, launched_at, ...); False if it is gone."""
+        return bool(
+            self._bus.call(CONDUCTOR_TOPIC, "instance_update", host=host, instance_uuid=instance_uuid, changes=changes)
+        )
 
     def instance_fault(self, host: str, instance_uuid: str, message: str, details: str = "", code: int = 500) -> None:
         self._bus.call(
@@ -80,6 +82,18 @@ class ConductorAPI:
 
     def sync_power_states(self, host: str, states: list[InstanceInfo]) -> None:
         self._bus.cast(CONDUCTOR_TOPIC, "sync_power_states", host=host, states=[s.to_dict() for s in states])
+
+    def power_state_changed(self, host: str, info: InstanceInfo) -> None:
+        """A driver lifecycle event: a guest changed power state by itself (crash, shutdown from inside)."""
+        self._bus.cast(
+            CONDUCTOR_TOPIC, "power_state_changed", host=host, instance_uuid=info.uuid, power_state=info.power_state
+        )
+
+    def finish_resize(self, ctx: dict[str, Any], host: str, instance_uuid: str, phase: str) -> dict[str, Any]:
+        """An agent finished a resize step: phase 'resized', 'confirmed' or 'reverted'; returns source/dest hosts."""
+        return self._bus.call(  # type: ignore[no-any-return]
+            CONDUCTOR_TOPIC, "finish_resize", ctx=ctx, host=host, instance_uuid=instance_uuid, phase=phase
+        )
 
 
 class ComputeAgentAPI:
@@ -116,6 +130,10 @@ class ComputeAgentAPI:
 
     def snapshot_instance(self, ctx: dict[str, Any], host: str, instance_uuid: str, image_id: str) -> None:
         self._cast(host, "snapshot_instance", ctx=ctx, instance_uuid=instance_uuid, image_id=image_id)
+
+    def cleanup_instance(self, ctx: dict[str, Any], host: str, instance_uuid: str) -> None:
+        """Drop the guest's copy on ``host`` without touching the instance record (the other side of a resize)."""
+        self._cast(host, "cleanup_instance", ctx=ctx, instance_uuid=instance_uuid)
 
     def get_console_output(self, ctx: dict[str, Any], host: str, instance_uuid: str, length: int | None) -> str:
         return self._bus.call(  # type: ignore[no-any-return]

@@ -11,6 +11,7 @@ import uvicorn
 from fastapi import FastAPI
 
 LOG = logging.getLogger(__name__)
+KEEP_ALIVE_SECONDS = 75
 
 
 class ApiServer:
@@ -20,7 +21,17 @@ class ApiServer:
         self.name = name
         self.host = host
         self.port = port
-        config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="off")
+        # Keep idle connections well past the 5 s clients like `openstack ... --wait` poll at: with
+        # uvicorn's default of 5 s, the server closes a connection just as the client reuses it.
+        config = uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        )
         self._server = uvicorn.Server(config)
         self._threads = threads
         self._thread = threading.Thread(target=self._run, name=f"api-{name}", daemon=True)

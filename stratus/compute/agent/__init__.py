@@ -1,0 +1,1 @@
+"""The compute agent: one per host, drives the hypervisor and reports to the conductor over the bus."""

@@ -1,0 +1,313 @@
+"""The agent for one host: serves ``compute.<host>``, drives the virt driver, reports to the conductor.
+
+``ComputeAgentManager`` is the RPC endpoint (its public methods are exactly what
+``rpcapi.ComputeAgentAPI`` sends); ``ComputeAgent`` runs it: start-up reconcile, heartbeats,
+resource reports and the periodic power-state sync. The agent never touches the database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from stratus.compute import messages
+from stratus.compute.agent.images import ImageSourceFactory
+from stratus.compute.conf import AgentConfig
+from stratus.compute.messages import InstanceInfo, InstanceSpec
+from stratus.compute.rpcapi import AGENT_TOPIC, ConductorAPI
+from stratus.compute.virt.base import ComputeDriver, InstanceNotFound
+from stratus.core.bus import Bus, RpcServer
+
+LOG = logging.getLogger(__name__)
+
+DriverCall = Callable[[ComputeDriver, str, dict[str, Any]], None]
+
+# action -> (driver call, vm_state after, power_state after, action event name)
+POWER_ACTIONS: dict[str, tuple[DriverCall, str, int, str]] = {
+    "stop": (lambda d, u, p: d.power_off(u, float(p.get("timeout", 60))), "stopped", messages.SHUTDOWN, "stop"),
+    "start": (lambda d, u, p: d.power_on(u), "active", messages.RUNNING, "start"),
+    "reboot": (lambda d, u, p: d.reboot(u, bool(p.get("hard", False))), "active", messages.RUNNING, "reboot"),
+    "pause": (lambda d, u, p: d.pause(u), "paused", messages.PAUSED, "pause"),
+    "unpause": (lambda d, u, p: d.unpause(u), "active", messages.RUNNING, "unpause"),
+    "suspend": (lambda d, u, p: d.suspend(u), "suspended", messages.SUSPENDED, "suspend"),
+    "resume": (lambda d, u, p: d.resume(u), "active", messages.RUNNING, "resume"),
+}
+
+
+class ComputeAgentManager:
+    """RPC endpoint of ``compute.<host>``. Calls for one instance run one at a time."""
+
+    def __init__(self, host: str, driver: ComputeDriver, conductor: ConductorAPI, images: ImageSourceFactory):
+        self._host = host
+        self._driver = driver
+        self._conductor = conductor
+        self._images = images
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+
+    def build_and_run_instance(self, ctx: dict[str, Any], instance: dict[str, Any]) -> None:
+        spec = InstanceSpec.from_dict(instance)
+        with self._lock(spec.uuid), self._event(ctx, spec.uuid, "compute__do_build_and_run_instance") as ev:
+            try:
+                self._driver.spawn(spec, self._images(ctx))
+            except Exception as exc:
+                ev.failed(exc)
+                LOG.warning("%s: build of %s failed: %s", self._host, spec.uuid, exc)
+                self._driver.destroy(spec.uuid)
+                self._conductor.build_failed(ctx, self._host, spec.uuid, str(exc) or type(exc).__name__)
+                return
+            changes = {"vm_state": "active", "task_state": None, "power_state": messages.RUNNING}
+            if not self._conductor.instance_update(self._host, spec.uuid, launched_at=_utcnow(), **changes):
+                LOG.info("%s: instance %s was deleted while building; removing its guest", self._host, spec.uuid)
+                self._driver.destroy(spec.uuid)
+
+    def terminate_instance(self, ctx: dict[str, Any], instance_uuid: str) -> None:
+        with self._lock(instance_uuid), self._event(ctx, instance_uuid, "compute_terminate_instance"):
+            self._driver.destroy(instance_uuid)
+            self._conductor.instance_update(
+                self._host, instance_uuid, vm_state="deleted", task_state=None, power_state=messages.NOSTATE
+            )
+        with self._locks_guard:
+            self._locks.pop(instance_uuid, None)
+
+    def power_action(self, ctx: dict[str, Any], instance_uuid: str, action: str, params: dict[str, Any]) -> None:
+        call, vm_state, power_state, name = POWER_ACTIONS[action]
+        with self._lock(instance_uuid), self._event(ctx, instance_uuid, f"compute_{name}_instance") as ev:
+            try:
+                call(self._driver, instance_uuid, params or {})
+            except Exception as exc:
+                ev.failed(exc)
+                self._action_failed(instance_uuid, f"{action} failed", exc)
+                return
+            self._conductor.instance_update(
+                self._host, instance_uuid, vm_state=vm_state, task_state=None, power_state=power_state
+            )
+
+    def rebuild_instance(self, ctx: dict[str, Any], instance: dict[str, Any]) -> None:
+        spec = InstanceSpec.from_dict(instance)
+        with self._lock(spec.uuid), self._event(ctx, spec.uuid, "compute_rebuild_instance") as ev:
+            try:
+                self._driver.rebuild(spec, self._images(ctx))
+            except Exception as exc:
+                ev.failed(exc)
+                self._conductor.instance_fault(self._host, spec.uuid, f"rebuild failed: {exc}", _tb(exc))
+                self._conductor.instance_update(self._host, spec.uuid, vm_state="error", task_state=None)
+                return
+            self._conductor.instance_update(
+                self._host, spec.uuid, vm_state="active", task_state=None, power_state=messages.RUNNING
+            )
+
+    def resize_instance(self, ctx: dict[str, Any], instance: dict[str, Any]) -> None:
+        """Apply the new flavor here (this host is the destination), then VERIFY_RESIZE."""
+        spec = InstanceSpec.from_dict(instance)
+        with self._lock(spec.uuid), self._event(ctx, spec.uuid, "compute_resize_instance") as ev:
+            try:
+                self._driver.resize(spec, self._images(ctx))
+            except Exception as exc:
+                ev.failed(exc)
+                self._action_failed(spec.uuid, "resize failed", exc)
+                return
+            self._conductor.finish_resize(ctx, self._host, spec.uuid, "resized")
+
+    def confirm_resize(self, ctx: dict[str, Any], instance_uuid: str) -> None:
+        with self._lock(instance_uuid), self._event(ctx, instance_uuid, "compute_confirm_resize"):
+            self._driver.confirm_resize(instance_uuid)
+            self._conductor.finish_resize(ctx, self._host, instance_uuid, "confirmed")
+
+    def revert_resize(self, ctx: dict[str, Any], instance: dict[str, Any]) -> None:
+        spec = InstanceSpec.from_dict(instance)
+        with self._lock(spec.uuid), self._event(ctx, spec.uuid, "compute_revert_resize") as ev:
+            try:
+                self._driver.revert_resize(spec)
+            except InstanceNotFound:
+                pass  # the guest lives on the source host, which the conductor keeps
+            except Exception as exc:
+                ev.failed(exc)
+                self._action_failed(spec.uuid, "revert resize failed", exc)
+                return
+            self._conductor.finish_resize(ctx, self._host, spec.uuid, "reverted")
+
+    def cleanup_instance(self, ctx: dict[str, Any], instance_uuid: str) -> None:
+        """Drop this host's copy of a guest that now lives elsewhere (after a resize)."""
+        with self._lock(instance_uuid):
+            self._driver.destroy(instance_uuid)
+
+    def snapshot_instance(self, ctx: dict[str, Any], instance_uuid: str, image_id: str) -> None:
+        with self._lock(instance_uuid), self._event(ctx, instance_uuid, "compute_snapshot_instance") as ev:
+            try:
+                self._driver.snapshot(instance_uuid, image_id, self._images(ctx))
+            except Exception as exc:
+                ev.failed(exc)
+                self._action_failed(instance_uuid, "snapshot failed", exc)
+                return
+            self._conductor.instance_update(self._host, instance_uuid, task_state=None)
+
+    def get_console_output(self, ctx: dict[str, Any], instance_uuid: str, length: int | None) -> str:
+        return self._driver.get_console_output(instance_uuid, length)
+
+    # helpers
+
+    def _action_failed(self, instance_uuid: str, what: str, exc: Exception) -> None:
+        LOG.warning("%s: %s for %s: %s", self._host, what, instance_uuid, exc)
+        self._conductor.instance_fault(self._host, instance_uuid, f"{what}: {exc}", _tb(exc))
+        changes: dict[str, Any] = {"task_state": None}
+        try:
+            changes["power_state"] = self._driver.get_power_state(instance_uuid)
+        except InstanceNotFound:
+            changes["power_state"] = messages.NOSTATE
+        self._conductor.instance_update(self._host, instance_uuid, **changes)
+
+    def _lock(self, instance_uuid: str) -> threading.Lock:
+        with self._locks_guard:
+            return self._locks.setdefault(instance_uuid, threading.Lock())
+
+    def _event(self, ctx: dict[str, Any], instance_uuid: str, event: str) -> _ActionEvent:
+        return _ActionEvent(self._conductor, self._host, str(ctx.get("request_id") or ""), instance_uuid, event)
+
+
+class _ActionEvent:
+    """Starts an instance action event on enter and finishes it (Success/Error) on exit."""
+
+    def __init__(self, conductor: ConductorAPI, host: str, request_id: str, instance_uuid: str, event: str):
+        self._args = (host, request_id, instance_uuid, event)
+        self._conductor = conductor
+        self._error = False
+
+    def failed(self, exc: Exception) -> None:
+        self._error = True
+
+    def __enter__(self) -> _ActionEvent:
+        if self._args[1]:
+            self._conductor.action_event(*self._args, None)
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if self._args[1]:
+            self._conductor.action_event(*self._args, "Error" if self._error or exc_type else "Success")
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)  # naive UTC, as the database keeps times
+
+
+def _tb(exc: BaseException) -> str:
+    return "".join(traceback.format_exception(exc))
+
+
+class ComputeAgent:
+    """Runs one host's agent: serve, report, heartbeat, sync; ``stop()`` returns promptly."""
+
+    def __init__(self, host: str, driver: ComputeDriver, bus: Bus, conf: AgentConfig, images: ImageSourceFactory):
+        self.host = host
+        self.driver = driver
+        self._bus = bus
+        self._conf = conf
+        self._conductor = ConductorAPI(bus)
+        self.manager = ComputeAgentManager(host, driver, self._conductor, images)
+        self._server: RpcServer | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._registered = False
+
+    def start(self) -> None:
+        self.driver.init_host(self.host)
+        self.driver.set_event_listener(self._on_lifecycle_event)
+        self._server = self._bus.serve(AGENT_TOPIC, self.manager, server=self.host, workers=self._conf.agent_workers)
+        self._registered = self._register()
+        self._thread = threading.Thread(target=self._periodic, name=f"compute-agent-{self.host}", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.driver.set_event_listener(None)
+        if self._thread is not None:
+            self._thread.join()
+        if self._server is not None:
+            self._server.stop()
+
+    def _register(self) -> bool:
+        """Report resources, heartbeat and reconcile; False (retried by the periodic loop) if the conductor is away."""
+        try:
+            self._conductor.report_resources(self.host, self.driver.get_host_resources())
+            self._conductor.service_heartbeat(self.host, self._conf.availability_zone)
+            self._recover_interrupted()
+            self.reconcile()
+        except Exception:  # e.g. a compute node started before the controller: keep serving, retry
+            LOG.warning("%s: could not register with the conductor yet; will retry", self.host, exc_info=True)
+            return False
+        return True
+
+    def reconcile(self) -> None:
+        """Compare the driver's guests with the database's view: log orphans, report power states."""
+        guests = self.driver.list_instances()
+        known = {row["uuid"] for row in self._conductor.host_instances(self.host)}
+        for orphan in sorted(g.uuid for g in guests if g.uuid not in known):
+            LOG.warning(
+                "%s: guest %s runs here but no live instance is recorded on this host (orphan)", self.host, orphan
+            )
+        self._conductor.sync_power_states(self.host, guests)
+
+    def _recover_interrupted(self) -> None:
+        """At start-up only: work a previous agent process left half done never stays stuck.
+
+        A build whose guest runs ends ACTIVE; any other build ends ERROR with a fault (its leftovers
+        removed). Other interrupted tasks are cleared; the reconcile then reports real power states.
+        """
+        running = {g.uuid for g in self.driver.list_instances() if g.power_state == messages.RUNNING}
+        for row in self._conductor.host_instances(self.host):
+            uuid = row["uuid"]
+            if row["vm_state"] == "building" and uuid in running:
+                LOG.info("%s: build of %s was interrupted after its guest started; marking it active", self.host, uuid)
+                self._conductor.instance_update(
+                    self.host, uuid, vm_state="active", task_state=None, power_state=messages.RUNNING,
+                    launched_at=_utcnow(),
+                )  # fmt: skip
+            elif row["vm_state"] == "building":
+                LOG.warning("%s: build of %s was interrupted by an agent restart; marking it error", self.host, uuid)
+                self.driver.destroy(uuid)
+                self._conductor.instance_fault(self.host, uuid, "build interrupted: the compute agent restarted", "")
+                self._conductor.instance_update(
+                    self.host, uuid, vm_state="error", task_state=None, power_state=messages.NOSTATE
+                )
+            elif row["task_state"] is not None:
+                LOG.info("%s: clearing task %s of %s left by an agent restart", self.host, row["task_state"], uuid)
+                self._conductor.instance_update(self.host, uuid, task_state=None)
+
+    def _on_lifecycle_event(self, info: InstanceInfo) -> None:
+        try:
+            self._conductor.power_state_changed(self.host, info)
+        except Exception:  # the periodic sync catches what an event misses
+            LOG.warning("%s: could not report power state of %s", self.host, info.uuid, exc_info=True)
+
+    def _heartbeat(self) -> None:
+        if not self._registered:
+            self._registered = self._register()
+            return
+        self._conductor.service_heartbeat(self.host, self._conf.availability_zone)
+
+    def _periodic(self) -> None:
+        conf = self._conf
+        tasks: list[tuple[float, Callable[[], None]]] = [
+            (conf.heartbeat_interval, self._heartbeat),
+            (
+                conf.resource_report_interval,
+                lambda: self._conductor.report_resources(self.host, self.driver.get_host_resources()),
+            ),
+            (conf.sync_power_state_interval, self.reconcile),
+        ]
+        due = [time.monotonic() + interval for interval, _ in tasks]
+        while not self._stop.wait(max(0.0, min(due) - time.monotonic())):
+            now = time.monotonic()
+            for i, (interval, task) in enumerate(tasks):
+                if now < due[i]:
+                    continue
+                due[i] = now + interval
+                try:
+                    task()
+                except Exception:  # keep the loop alive through bus or conductor outages
+                    LOG.warning("%s: periodic task failed", self.host, exc_info=True)

@@ -1,0 +1,59 @@
+"""Compute v2.1 HTTP API (Nova's, with microversions 2.1 to 2.79)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from fastapi import FastAPI
+
+from stratus.compute.api.errors import nova_error
+from stratus.compute.api.microversion import MicroversionMiddleware
+from stratus.core.api.app import create_app as create_base_app
+
+if TYPE_CHECKING:
+    from stratus.compute.service import ComputeService
+
+
+def create_app(service: ComputeService) -> FastAPI:
+    from stratus.compute.api import (
+        availability_zones,
+        flavor_access,
+        flavors,
+        hypervisors,
+        instance_actions,
+        keypairs,
+        limits,
+        quota_sets,
+        server_actions,
+        server_groups,
+        server_metadata,
+        servers,
+        services,
+        versions,
+    )
+
+    app = create_base_app(
+        title="Stratus Compute",
+        render_error=nova_error,
+        max_body_bytes=service.config.core.max_request_body_bytes,
+    )
+    app.add_middleware(MicroversionMiddleware)
+    app.state.service = service
+    for module in (
+        versions,
+        servers,
+        server_actions,
+        server_metadata,
+        instance_actions,
+        flavors,
+        flavor_access,
+        keypairs,
+        limits,
+        quota_sets,
+        server_groups,
+        availability_zones,
+        hypervisors,
+        services,
+    ):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,34 @@
+"""``POST /v2.1/servers/{id}/action``: power, reboot, lock, rebuild, resize, snapshot, console output."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+
+from stratus.compute.api.deps import ApiVersion, Context, JsonBody, get_service
+from stratus.compute.api.microversion import Version
+from stratus.compute.api.servers import render
+from stratus.core.context import RequestContext
+
+router = APIRouter(prefix="/v2.1/servers")
+
+
+@router.post("/{server_id}/action")
+def server_action(
+    server_id: str,
+    request: Request,
+    ctx: RequestContext = Context,
+    body: Any = JsonBody,
+    version: Version = ApiVersion,
+) -> Response:
+    result = get_service(request).actions.run(ctx, server_id, body, version)
+    if result.server is not None:
+        server = render(request, ctx, result.server, version, show=True)
+        if result.server.admin_pass:
+            server["adminPass"] = result.server.admin_pass
+        return JSONResponse({"server": server}, status_code=result.status, headers=result.headers)
+    if result.body is not None:
+        return JSONResponse(result.body, status_code=result.status, headers=result.headers)
+    return Response(status_code=result.status, headers=result.headers)

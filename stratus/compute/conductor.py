@@ -1,0 +1,460 @@
+"""The conductor: served on ``compute-conductor``, it schedules builds and resizes and writes the
+database on behalf of hosts (hosts never touch it).
+
+Its public methods are exactly what ``rpcapi.ConductorAPI`` sends. A build's scheduling state
+(request spec, alternates, failures so far) travels with the build in ``ctx["build"]`` and comes
+back with ``build_failed``, as Nova's ``filter_properties['retry']`` does, so any conductor can
+reschedule.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import uuid as uuidlib
+from dataclasses import replace
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from stratus.compute import messages
+from stratus.compute.conf import SchedulerConfig
+from stratus.compute.messages import FlavorSpec, HostResources, InstanceSpec, RequestSpec
+from stratus.compute.models import (
+    ComputeService,
+    Instance,
+    InstanceAction,
+    InstanceActionEvent,
+    InstanceFault,
+    InstanceMetadata,
+    ResourceProvider,
+    ServerGroupMember,
+)
+from stratus.compute.rpcapi import ComputeAgentAPI
+from stratus.compute.scheduler import claims
+from stratus.compute.scheduler.filters import HostState
+from stratus.compute.scheduler.manager import AGENT_BINARY, ClaimAborted, SchedulerManager, Selection
+from stratus.core.bus import Bus
+from stratus.core.db import Database, utcnow
+
+LOG = logging.getLogger(__name__)
+
+FAULT_MESSAGE_MAX = 255
+UPDATABLE = frozenset(
+    {
+        "vm_state",
+        "task_state",
+        "power_state",
+        "launched_at",
+        "terminated_at",
+        "progress",
+        "host",
+        "node",
+        "hostname",
+        "network_info",
+    }
+)
+STABLE_VM_STATES = frozenset({"active", "stopped", "paused", "suspended", "resized"})
+_MIGRATION_NS = uuidlib.UUID("5b3f0a0e-2f6c-4c1e-9a53-2b4a3c7d9e10")
+
+
+def migration_consumer(instance_uuid: str) -> str:
+    """The consumer holding an instance's old-flavor allocations during a resize."""
+    return str(uuidlib.uuid5(_MIGRATION_NS, instance_uuid))
+
+
+class ConductorManager:
+    """RPC endpoint of ``compute-conductor``. Every public method is callable over the bus."""
+
+    def __init__(self, db: Database, bus: Bus, conf: SchedulerConfig, *, scheduler: SchedulerManager | None = None):
+        self._db = db
+        self._bus = bus
+        self._conf = conf
+        self._ratios = claims.AllocationRatios(
+            cpu=conf.cpu_allocation_ratio,
+            ram=conf.ram_allocation_ratio,
+            disk=conf.disk_allocation_ratio,
+            reserved_cpus=conf.reserved_host_cpus,
+            reserved_memory_mb=conf.reserved_host_memory_mb,
+            reserved_disk_gb=conf.reserved_host_disk_gb,
+        )
+        self._scheduler = scheduler or SchedulerManager(db, conf)
+        self._agents = ComputeAgentAPI(bus)
+        self._claimed: dict[str, InstanceSpec] = {}
+        self._claimed_lock = threading.Lock()
+
+    # from the API
+
+    def build_instances(self, ctx: dict[str, Any], request_spec: dict[str, Any]) -> None:
+        """Claim a host for each instance and cast the build to it; instances that fit nowhere go to ERROR."""
+        spec = RequestSpec.from_dict(request_spec)
+        for sel in self._scheduler.select_destinations(spec, on_claim=self._on_build_claim):
+            try:
+                self._dispatch(ctx, spec, sel, failures=[])
+            except Exception as exc:  # one instance's trouble must not strand the others in BUILD
+                LOG.exception("could not dispatch the build of %s", sel.instance_uuid)
+                with self._db.session() as session:
+                    claims.free(session, sel.instance_uuid)
+                self._error(sel.instance_uuid, f"Build could not be dispatched: {exc}", sel.host)
+
+    def resize_instance(self, ctx: dict[str, Any], instance_uuid: str, request_spec: dict[str, Any]) -> None:
+        """Claim the new flavor (old allocations move to the migration consumer) and cast the resize."""
+        spec = replace(RequestSpec.from_dict(request_spec), instance_uuids=[instance_uuid])
+        mig = migration_consumer(instance_uuid)
+        with self._db.session() as session:
+            claims.free(session, mig)
+            claims.move(session, instance_uuid, mig)
+        sel = self._scheduler.select_destinations(spec, on_claim=self._on_resize_claim)[0]
+        if sel.error is not None or sel.host is None:
+            with self._db.session() as session:
+                claims.free(session, instance_uuid)
+                claims.move(session, mig, instance_uuid)
+            reason = sel.error or "resize aborted"
+            self._fault(instance_uuid, None, reason, code=400)
+            self._resize_not_started(instance_uuid)
+            return
+        instance = self._instance_spec(instance_uuid, spec)
+        if instance is not None:
+            instance = replace(instance, flavor=spec.flavor)
+            self._agents.resize_instance({**ctx, "resize": {"flavor": spec.flavor.to_dict()}}, sel.host, instance)
+
+    # from agents
+
+    def service_heartbeat(self, host: str, availability_zone: str) -> None:
+        """Record that ``host``'s agent is alive (``last_seen_up``)."""
+        self._upsert_service(host, availability_zone)
+
+    def report_resources(self, host: str, resources: dict[str, Any]) -> str:
+        """Turn what a host offers into its provider's inventories; returns the provider uuid."""
+        res = HostResources.from_dict(resources)
+        self._upsert_service(host, None)
+        with self._db.session() as session:
+            return claims.set_inventory(session, host, res, self._ratios)
+
+    def instance_update(self, host: str, instance_uuid: str, changes: dict[str, Any]) -> bool:
+        """Set fields of an instance; vm_state 'deleted' also frees its allocations. False if it is gone."""
+        return self._update(instance_uuid, changes)
+
+    def instance_fault(self, host: str, instance_uuid: str, message: str, details: str = "", code: int = 500) -> None:
+        self._fault(instance_uuid, host, message, details=details, code=code)
+
+    def action_event(self, host: str, request_id: str, instance_uuid: str, event: str, result: str | None) -> None:
+        """Start (result None) or finish (Success/Error) an event of the action the API recorded."""
+        query = (
+            sa.select(InstanceAction)
+            .where(InstanceAction.request_id == request_id, InstanceAction.instance_uuid == instance_uuid)
+            .order_by(InstanceAction.id.desc())
+        )
+        with self._db.reader() as session:  # most events have no action (internal work): skip the write lock
+            if session.scalars(query).first() is None:
+                return
+        with self._db.session() as session:
+            action = session.scalars(query.with_for_update()).first()  # serialises start vs finish (PostgreSQL)
+            if action is None:
+                return
+            ev = session.scalars(
+                sa.select(InstanceActionEvent)
+                .where(InstanceActionEvent.action_id == action.id, InstanceActionEvent.event == event)
+                .order_by(InstanceActionEvent.id.desc())
+            ).first()
+            # Start and finish are casts and may be handled out of order: a finish that came first
+            # creates the event with start_time == finish_time, and the late start then leaves it be.
+            if result is None:
+                if ev is None or ev.finish_time is None or ev.start_time != ev.finish_time:
+                    session.add(InstanceActionEvent(action_id=action.id, event=event, host=host))
+                return
+            now = utcnow()
+            if ev is None or ev.finish_time is not None:
+                ev = InstanceActionEvent(action_id=action.id, event=event, host=host, start_time=now)
+                session.add(ev)
+            ev.finish_time, ev.result = now, result
+            action.finish_time = utcnow()
+            if result == "Error":
+                action.message = "Error"
+
+    def build_failed(self, ctx: dict[str, Any], host: str, instance_uuid: str, reason: str) -> None:
+        """Free the claim on the failed host, then try the alternates (and a fresh selection) up to max_attempts."""
+        build = dict(ctx.get("build") or {})
+        failures = [*build.get("failures", []), [host, reason]]
+        with self._db.session() as session:
+            claims.free(session, instance_uuid)
+            inst = session.get(Instance, instance_uuid)
+            if inst is None or inst.deleted:
+                return
+            inst.host = inst.node = None
+        if "request_spec" not in build:
+            self._error(instance_uuid, _failures_message(failures), host)
+            return
+        spec = RequestSpec.from_dict(build["request_spec"])
+        if len(failures) >= self._conf.max_attempts:
+            self._error(instance_uuid, _failures_message(failures), host)
+            return
+        tried = {h for h, _ in failures}
+        alternates = [a for a in build.get("alternates", []) if a not in tried]
+        for i, alt in enumerate(alternates):
+            why = self._scheduler.claim_on_host(spec, instance_uuid, alt, self._on_build_claim)
+            if why is None:
+                self._dispatch(ctx, spec, Selection(instance_uuid, alt, alt, alternates[i + 1 :]), failures)
+                return
+            if why == "claim aborted":
+                return
+        retry = replace(spec, instance_uuids=[instance_uuid], ignore_hosts=[*spec.ignore_hosts, *sorted(tried)])
+        sel = self._scheduler.select_destinations(retry, on_claim=self._on_build_claim)[0]
+        if sel.error is not None and sel.error != "claim aborted":
+            sel = replace(sel, error=f"{_failures_message(failures)}; then {sel.error}")
+        self._dispatch(ctx, spec, sel, failures)
+
+    def host_instances(self, host: str) -> list[dict[str, Any]]:
+        """What the database says runs on ``host`` (uuid, vm_state, task_state, power_state)."""
+        with self._db.reader() as session:
+            rows = session.execute(
+                sa.select(Instance.uuid, Instance.vm_state, Instance.task_state, Instance.power_state).where(
+                    Instance.host == host, Instance.deleted.is_(False)
+                )
+            ).all()
+        return [{"uuid": u, "vm_state": v, "task_state": t, "power_state": p} for u, v, t, p in rows]
+
+    def sync_power_states(self, host: str, states: list[dict[str, Any]]) -> None:
+        """Reconcile the database with the driver's full list for ``host`` (instances with a task are skipped)."""
+        seen = {s["uuid"]: int(s["power_state"]) for s in states}
+        with self._db.reader() as session:
+            rows = session.scalars(
+                sa.select(Instance).where(
+                    Instance.host == host, Instance.deleted.is_(False), Instance.task_state.is_(None)
+                )
+            ).all()
+        for inst in rows:
+            if inst.vm_state not in STABLE_VM_STATES:
+                continue
+            power = seen.get(inst.uuid, messages.NOSTATE)
+            if power != inst.power_state:
+                self._power_changed(inst.uuid, power)
+
+    def power_state_changed(self, host: str, instance_uuid: str, power_state: int) -> None:
+        """A driver lifecycle event: the guest changed power state by itself."""
+        self._power_changed(instance_uuid, int(power_state))
+
+    def finish_resize(self, ctx: dict[str, Any], host: str, instance_uuid: str, phase: str) -> dict[str, Any]:
+        """Record a resize step done by an agent: 'resized' (now VERIFY_RESIZE), 'confirmed' or 'reverted'.
+
+        Returns ``{"source": host, "dest": host}``; when they differ, the host that no longer needs the
+        guest is told to drop it (``cleanup_instance``).
+        """
+        mig = migration_consumer(instance_uuid)
+        with self._db.session() as session:
+            inst = session.get(Instance, instance_uuid)
+            source = _provider_host(session, claims.consumer_providers(session, mig)) or (inst.host if inst else None)
+            dest = _provider_host(session, claims.consumer_providers(session, instance_uuid)) or host
+            if inst is None or inst.deleted:
+                return {"source": source, "dest": dest}
+            _apply_resize_phase(session, inst, phase, dest, ctx)
+            if phase == "confirmed":
+                claims.free(session, mig)
+            elif phase == "reverted":
+                claims.free(session, instance_uuid)
+                claims.move(session, mig, instance_uuid)
+                inst.host = inst.node = source
+        self._notify(instance_uuid)
+        if source and dest and source != dest and phase in ("confirmed", "reverted"):
+            self._agents.cleanup_instance(ctx, source if phase == "confirmed" else dest, instance_uuid)
+        return {"source": source, "dest": dest}
+
+    # helpers
+
+    def _dispatch(self, ctx: dict[str, Any], spec: RequestSpec, sel: Selection, failures: list[Any]) -> None:
+        if sel.error == "claim aborted":
+            return
+        if sel.error is not None or sel.host is None:
+            self._error(sel.instance_uuid, sel.error or "No valid host", None)
+            return
+        with self._claimed_lock:
+            claimed = self._claimed.pop(sel.instance_uuid, None)
+        instance = replace(claimed, image=spec.image) if claimed else self._instance_spec(sel.instance_uuid, spec)
+        if instance is None:
+            return
+        build = {"request_spec": spec.to_dict(), "alternates": sel.alternates, "failures": failures}
+        self._agents.build_and_run_instance({**ctx, "build": build}, sel.host, instance)
+
+    def _on_build_claim(self, session: Session, instance_uuid: str, host: HostState) -> None:
+        inst = session.get(Instance, instance_uuid)
+        if inst is None or inst.deleted or inst.vm_state == "deleted":
+            raise ClaimAborted(instance_uuid)
+        inst.host, inst.node, inst.task_state = host.host, host.host, "spawning"
+        with self._claimed_lock:  # saves _dispatch a read of what this transaction already has
+            self._claimed[instance_uuid] = _instance_spec(session, inst, None)
+
+    def _on_resize_claim(self, session: Session, instance_uuid: str, host: HostState) -> None:
+        inst = session.get(Instance, instance_uuid)
+        if inst is None or inst.deleted:
+            raise ClaimAborted(instance_uuid)
+        inst.task_state = "resize_migrating"
+
+    def _resize_not_started(self, instance_uuid: str) -> None:
+        """No host fits the new flavor: the server stays as it was (the API held quota for the larger flavor)."""
+        with self._db.session() as session:
+            inst = session.get(Instance, instance_uuid)
+            if inst is None or inst.deleted:
+                return
+            current = inst.flavor or {}
+            inst.vcpus = current.get("vcpus", inst.vcpus)
+            inst.memory_mb = current.get("memory_mb", inst.memory_mb)
+            inst.task_state, inst.new_flavor, inst.old_flavor = None, None, None
+        self._notify(instance_uuid)
+
+    def _instance_spec(self, instance_uuid: str, spec: RequestSpec) -> InstanceSpec | None:
+        with self._db.reader() as session:
+            inst = session.get(Instance, instance_uuid)
+            if inst is None or inst.deleted:
+                return None
+            return _instance_spec(session, inst, spec)
+
+    def _update(self, instance_uuid: str, changes: dict[str, Any]) -> bool:
+        with self._db.session() as session:
+            inst = session.get(Instance, instance_uuid)
+            if inst is None or inst.deleted:
+                return False
+            for key, value in changes.items():
+                if key not in UPDATABLE:
+                    raise ValueError(f"instance field {key!r} cannot be set by an agent")
+                setattr(inst, key, _parse_time(value) if key.endswith("_at") else value)
+            if changes.get("vm_state") == "deleted":
+                now = utcnow()
+                inst.deleted, inst.deleted_at, inst.task_state = True, now, None
+                inst.terminated_at = inst.terminated_at or now
+                claims.free(session, instance_uuid)
+                claims.free(session, migration_consumer(instance_uuid))
+                session.execute(sa.delete(ServerGroupMember).where(ServerGroupMember.instance_uuid == instance_uuid))
+            payload = _payload(inst)
+        self._publish(payload)
+        return True
+
+    def _power_changed(self, instance_uuid: str, power: int) -> None:
+        with self._db.session() as session:
+            inst = session.get(Instance, instance_uuid)
+            if inst is None or inst.deleted or inst.task_state is not None:
+                return  # an action in flight owns the state; the next sync catches up
+            inst.power_state = power
+            if inst.vm_state == "active" and power in (messages.SHUTDOWN, messages.CRASHED):
+                inst.vm_state = "stopped"  # as Nova's sync does for a guest that stopped by itself
+        self._notify(instance_uuid)
+
+    def _error(self, instance_uuid: str, message: str, host: str | None) -> None:
+        self._fault(instance_uuid, host, message, code=500)
+        self._update(instance_uuid, {"vm_state": "error", "task_state": None})
+
+    def _fault(self, instance_uuid: str, host: str | None, message: str, *, details: str = "", code: int = 500) -> None:
+        short = message if len(message) <= FAULT_MESSAGE_MAX else message[: FAULT_MESSAGE_MAX - 3] + "..."
+        with self._db.session() as session:
+            if session.get(Instance, instance_uuid) is None:
+                return
+            session.add(
+                InstanceFault(
+                    instance_uuid=instance_uuid, code=code, message=short, details=details or message, host=host
+                )
+            )
+
+    def _upsert_service(self, host: str, availability_zone: str | None) -> None:
+        for attempt in range(2):  # two agents' first reports can race on the unique (host, binary)
+            try:
+                with self._db.session() as session:
+                    svc = session.scalars(
+                        sa.select(ComputeService).where(
+                            ComputeService.host == host, ComputeService.binary == AGENT_BINARY
+                        )
+                    ).one_or_none()
+                    if svc is None:
+                        svc = ComputeService(host=host, binary=AGENT_BINARY, topic="compute")
+                        session.add(svc)
+                    if availability_zone:
+                        svc.availability_zone = availability_zone
+                    svc.last_seen_up = svc.updated_at = utcnow()
+                return
+            except IntegrityError:
+                if attempt:
+                    raise
+
+    def _notify(self, instance_uuid: str) -> None:
+        with self._db.reader() as session:
+            inst = session.get(Instance, instance_uuid)
+            if inst is None:
+                return
+            payload = _payload(inst)
+        self._publish(payload)
+
+    def _publish(self, payload: dict[str, Any]) -> None:
+        try:
+            self._bus.notify("compute.instance.update", payload, publisher="compute-conductor")
+        except Exception:  # a notification is best effort; the database is the truth
+            LOG.warning("could not publish compute.instance.update for %s", payload["instance_id"], exc_info=True)
+
+
+def _failures_message(failures: list[Any]) -> str:
+    noun = "host" if len(failures) == 1 else "hosts"
+    return f"Build failed on {len(failures)} {noun}: " + "; ".join(f"{h}: {r}" for h, r in failures)
+
+
+def _parse_time(value: Any) -> Any:
+    return dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _provider_host(session: Session, provider_uuids: list[str]) -> str | None:
+    if not provider_uuids:
+        return None
+    return session.scalar(sa.select(ResourceProvider.host).where(ResourceProvider.uuid == provider_uuids[0]))
+
+
+def _apply_resize_phase(session: Session, inst: Instance, phase: str, dest: str, ctx: dict[str, Any]) -> None:
+    if phase == "resized":
+        new = inst.new_flavor or (ctx.get("resize") or {}).get("flavor")
+        if new:
+            inst.old_flavor, inst.flavor, inst.new_flavor = inst.flavor, new, None
+            inst.vcpus, inst.memory_mb, inst.root_gb = new["vcpus"], new["memory_mb"], new["root_gb"]
+        inst.host = inst.node = dest
+        inst.vm_state, inst.task_state, inst.power_state = "resized", None, messages.RUNNING
+    elif phase == "confirmed":
+        inst.old_flavor, inst.vm_state, inst.task_state = None, "active", None
+    elif phase == "reverted":
+        if inst.old_flavor:
+            old = inst.old_flavor
+            inst.flavor, inst.old_flavor = old, None
+            inst.vcpus, inst.memory_mb, inst.root_gb = old["vcpus"], old["memory_mb"], old["root_gb"]
+        inst.vm_state, inst.task_state, inst.power_state = "active", None, messages.RUNNING
+    else:
+        raise ValueError(f"unknown resize phase {phase!r}")
+
+
+def _instance_spec(session: Session, inst: Instance, spec: RequestSpec | None) -> InstanceSpec:
+    """What the agent gets to build ``inst`` (the image comes from the request spec)."""
+    meta_query = sa.select(InstanceMetadata.key, InstanceMetadata.value).where(
+        InstanceMetadata.instance_uuid == inst.uuid
+    )
+    metadata = dict(session.execute(meta_query).tuples().all())
+    flavor = FlavorSpec.from_dict(inst.flavor) if inst.flavor or spec is None else spec.flavor
+    return InstanceSpec(
+        uuid=inst.uuid,
+        name=inst.display_name,
+        hostname=inst.hostname,
+        project_id=inst.project_id,
+        user_id=inst.user_id,
+        flavor=flavor,
+        image=spec.image if spec else None,
+        user_data=inst.user_data,
+        key_data=inst.key_data,
+        metadata=metadata,
+        availability_zone=inst.availability_zone,
+    )
+
+
+def _payload(inst: Instance) -> dict[str, Any]:
+    """The ``compute.instance.update`` notification body."""
+    return {
+        "instance_id": inst.uuid,
+        "vm_state": inst.vm_state,
+        "task_state": inst.task_state,
+        "power_state": inst.power_state,
+        "host": inst.host,
+        "deleted": inst.deleted,
+    }

@@ -1,0 +1,1 @@
+"""Compute's service layer: rules and state machines behind the HTTP API."""

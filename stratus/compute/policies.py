@@ -1,0 +1,57 @@
+"""Compute's policy rules, named as Nova names them (``os_compute_api:...``).
+
+Personas: ``admin`` (any project), ``member`` (write in its own project), ``reader`` (read in its
+own project). Targets carry ``project_id`` (the server's or quota's project) and, for key pairs,
+``user_id``. A server of another project is a 404 before policy is asked (see core.servers).
+"""
+
+from __future__ import annotations
+
+from stratus.core.policy import ADMIN, ALWAYS, MEMBER, PROJECT_MEMBER, PROJECT_READER, READER, Check, Rule, role
+
+ANY_READER = ADMIN | MEMBER | READER
+OWN_USER = ADMIN | ((MEMBER | READER) & Check(lambda c, t: t.get("user_id") == c.user_id, "user_id:%(user_id)s"))
+OWN_USER_MEMBER = ADMIN | (MEMBER & Check(lambda c, t: t.get("user_id") == c.user_id, "user_id:%(user_id)s"))
+
+
+def _rules(prefix: str, names: str, check: Check, description: str = "") -> list[Rule]:
+    return [Rule(f"os_compute_api:{prefix}{n}", check, description) for n in names.split()]
+
+
+RULES: list[Rule] = [
+    *_rules("servers:", "index detail show", PROJECT_READER),
+    *_rules("servers:", "create update delete", PROJECT_MEMBER),
+    *_rules("servers:", "start stop reboot rebuild resize confirm_resize revert_resize create_image", PROJECT_MEMBER),
+    *_rules("servers:", "index:get_all_tenants detail:get_all_tenants allow_all_filters", ADMIN),
+    *_rules("servers:", "create:forced_host show:host_status", ADMIN, "Admin-only details and host targeting."),
+    *_rules("os-lock-server:", "lock unlock", PROJECT_MEMBER),
+    *_rules("os-lock-server:", "unlock:unlock_override", ADMIN, "Unlock a server an admin locked."),
+    *_rules("os-pause-server:", "pause unpause", PROJECT_MEMBER),
+    *_rules("os-suspend-server:", "suspend resume", PROJECT_MEMBER),
+    *_rules("", "os-console-output", PROJECT_MEMBER),
+    *_rules("server-metadata:", "index show", PROJECT_READER),
+    *_rules("server-metadata:", "create update update_all delete", PROJECT_MEMBER),
+    *_rules("os-instance-actions:", "list show events", PROJECT_READER),
+    *_rules("os-instance-actions:", "events:details", ADMIN, "Event tracebacks and hosts."),
+    *_rules("", "os-extended-server-attributes", ADMIN, "OS-EXT-SRV-ATTR fields of a server."),
+    *_rules("os-flavor-manage:", "create update delete", ADMIN),
+    *_rules("os-flavor-extra-specs:", "index show", ANY_READER),
+    *_rules("os-flavor-extra-specs:", "create update delete", ADMIN),
+    *_rules("os-flavor-access:", "add_tenant_access remove_tenant_access", ADMIN),
+    *_rules("", "os-flavor-access", ADMIN, "List the projects a private flavor is shared with."),
+    *_rules("flavors:", "index show", ALWAYS),
+    *_rules("os-keypairs:", "index show", OWN_USER),
+    *_rules("os-keypairs:", "create delete", OWN_USER_MEMBER),
+    *_rules("os-server-groups:", "index show", PROJECT_READER),
+    *_rules("os-server-groups:", "create delete", PROJECT_MEMBER),
+    *_rules("os-server-groups:", "index:all_projects", ADMIN),
+    *_rules("os-availability-zone:", "list", ALWAYS),
+    *_rules("os-availability-zone:", "detail", ADMIN),
+    *_rules("os-hypervisors:", "list list-detail show statistics servers", ADMIN),
+    *_rules("os-services:", "list update delete", ADMIN),
+    *_rules("", "limits", ALWAYS),
+    *_rules("limits:", "other_project", ADMIN),
+    *_rules("os-quota-sets:", "show detail", PROJECT_READER),
+    *_rules("os-quota-sets:", "defaults", ALWAYS),
+    *_rules("os-quota-sets:", "update delete", role("admin")),
+]

@@ -1,0 +1,1 @@
+"""Scheduling: placement-style accounting (claims), filters, weighers and host selection."""

@@ -1,0 +1,1 @@
+"""The libvirt/QEMU hypervisor driver (``[compute_agent] driver = "libvirt"``)."""
