@@ -186,8 +186,9 @@ def stop_process(process: subprocess.Popen[bytes], timeout: float = 30.0) -> int
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CloudHandle]:
     """One all-in-one cloud (``stratus serve`` subprocess) shared by the whole session."""
     base = tmp_path_factory.mktemp("cloud")
-    drop_postgres_databases("stratus_clients")
-    config = write_config(base, db_prefix="stratus_clients")
+    prefix = f"stratus_clients_{os.getpid()}"  # concurrent runs never share a database
+    drop_postgres_databases(prefix)
+    config = write_config(base, db_prefix=prefix)
     env = stratus_env(config, base)
     log = base / "serve.log"
     with open(log, "wb") as out:
@@ -207,3 +208,22 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CloudHandle]:
         code = stop_process(process)
         if code != 0:
             print(f"stratus serve exited with {code}:\n{handle.log_tail()}", file=sys.stderr)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_this_runs_postgres_databases() -> Iterator[None]:
+    """At the end of a PostgreSQL run, drop every database this process made (their names end in its pid)."""
+    yield
+    if os.environ.get("STRATUS_TEST_DATABASE") != "postgresql":
+        return
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            pattern = f"stratus\\_%\\_{os.getpid()}%"
+            names = conn.execute(sa.text("SELECT datname FROM pg_database WHERE datname LIKE :p"), {"p": pattern})
+            for (name,) in list(names):
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        engine.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import stat
 import subprocess
 from collections.abc import Iterator
@@ -17,8 +18,9 @@ from tests.conftest import STRATUS_BIN, drop_postgres_databases, stratus_env, wr
 
 @pytest.fixture
 def sandbox(tmp_path: Path) -> Iterator[tuple[Path, dict[str, str]]]:
-    drop_postgres_databases("stratus_lifecycle")
-    config = write_config(tmp_path, db_prefix="stratus_lifecycle")
+    prefix = f"stratus_lifecycle_{os.getpid()}"
+    drop_postgres_databases(prefix)
+    config = write_config(tmp_path, db_prefix=prefix)
     env = stratus_env(config, tmp_path)
     del env["OS_CLIENT_CONFIG_FILE"]  # `up` must write a clouds.yaml the CLI finds by itself
     (tmp_path / "xdg" / "openstack").mkdir(parents=True)

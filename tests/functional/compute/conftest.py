@@ -56,7 +56,7 @@ def postgres() -> bool:
 def reset_postgres(service: str) -> None:
     engine = sa.create_engine("postgresql+psycopg://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "stratus_test_{service}" WITH (FORCE)')
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "stratus_test_{service}_{os.getpid()}" WITH (FORCE)')
     engine.dispose()
 
 
@@ -65,7 +65,7 @@ def make_config(tmp_path: Path, **compute: Any) -> Config:
     if postgres():
         reset_postgres("compute")
         reset_postgres("image")
-        template = "postgresql+psycopg://postgres@127.0.0.1:5432/stratus_test_{service}"
+        template = "postgresql+psycopg://postgres@127.0.0.1:5432/stratus_test_{service}_" + str(os.getpid())
     raw = {
         "core": {"state_dir": str(tmp_path), "database_url": template},
         "image": {"store": "fake"},

@@ -48,6 +48,9 @@ def flavor(vcpus: int = 1, memory_mb: int = 512, root_gb: int = 1, name: str = "
     return FlavorSpec(flavorid=name, name=name, vcpus=vcpus, memory_mb=memory_mb, root_gb=root_gb)
 
 
+WORKERS_DB = f"stratus_test_compute_workers_{os.getpid()}"  # per process: concurrent runs never collide
+
+
 class Observer:
     """What tests look at: instances, faults and usage straight from the database, and the fake drivers."""
 
@@ -103,9 +106,7 @@ class Observer:
 class ControlPlane(Observer):
     """Conductor + agents on one database and bus; ``add_host`` starts more agents of any size."""
 
-    def __init__(
-        self, tmp_path: Path, *, scheduler: dict[str, Any] | None = None, db_name: str = "stratus_test_compute_workers"
-    ):
+    def __init__(self, tmp_path: Path, *, scheduler: dict[str, Any] | None = None, db_name: str = WORKERS_DB):
         self.db = Database(database_url(tmp_path, db_name))
         upgrade(self.db, "stratus.compute:migrations")
         self.bus = Bus(bus_url(), name=f"test-{uuid.uuid4().hex[:8]}", default_timeout=60)

@@ -37,7 +37,7 @@ JSON_PATCH = "application/openstack-images-v2.1-json-patch"
 
 def database_url_template() -> str:
     if os.environ.get("STRATUS_TEST_DATABASE") == "postgresql":
-        return "postgresql+psycopg://postgres@127.0.0.1:5432/stratus_test_{service}"
+        return "postgresql+psycopg://postgres@127.0.0.1:5432/stratus_test_{service}_" + str(os.getpid())
     return "sqlite:///{state_dir}/{service}.sqlite"
 
 
@@ -46,7 +46,7 @@ def reset_postgres(service: str) -> None:
 
     engine = sa.create_engine("postgresql+psycopg://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "stratus_test_{service}" WITH (FORCE)')
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "stratus_test_{service}_{os.getpid()}" WITH (FORCE)')
     engine.dispose()
 
 
