@@ -73,7 +73,12 @@ def make_config(args: argparse.Namespace, state: Path, port: int) -> Config:
             "image": {"store": "fake"},
             "compute": {"port": port, "image_url": "http://image.bench", **unlimited},
             "compute_scheduler": {"conductor_workers": args.conductor_workers},
-            "compute_agent": {"fake_hosts": args.hosts, "host_prefix": "bench-host-", "heartbeat_interval": 10.0},
+            "compute_agent": {
+                "driver": "fake",
+                "fake_hosts": args.hosts,
+                "host_prefix": "bench-host-",
+                "heartbeat_interval": 10.0,
+            },
         },
         env={},
     )
@@ -153,6 +158,7 @@ def boot_via_api(args: argparse.Namespace, config: Config, bus: Bus, clock: Cloc
                 return uid
 
             uuids = _run_requests(args, boot, clock)
+            measure_listing(http, args.list_requests)
     finally:
         server.stop()
         workers.stop()
@@ -160,6 +166,23 @@ def boot_via_api(args: argparse.Namespace, config: Config, bus: Bus, clock: Cloc
         image_client.close()
         image_service.close()
     return uuids
+
+
+def measure_listing(http: httpx.Client, requests: int) -> None:
+    """Latency of listing every server of the project (1000 by default), summary and detail."""
+    headers = {"X-Auth-Token": "member", "OpenStack-API-Version": "compute 2.37"}
+    for path in ("/servers", "/servers/detail"):
+        timings, count = [], 0
+        for _ in range(requests):
+            t0 = time.perf_counter()
+            resp = http.get(path, params={"limit": 1000}, headers=headers)
+            timings.append(time.perf_counter() - t0)
+            resp.raise_for_status()
+            count = len(resp.json()["servers"])
+        timings.sort()
+        p99 = timings[max(0, int(len(timings) * 0.99) - 1)]
+        p50 = statistics.median(timings)
+        print(f"  GET {path} ({count} servers): p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms")
 
 
 def boot_via_conductor(args: argparse.Namespace, config: Config, bus: Bus, clock: Clock) -> list[str]:
@@ -247,6 +270,7 @@ def main() -> None:
     parser.add_argument("--conductor-workers", type=int, default=8)
     parser.add_argument("--rate", type=float, default=0.0, help="requests per second (0: as fast as possible)")
     parser.add_argument("--timeout", type=float, default=600.0)
+    parser.add_argument("--list-requests", type=int, default=20, help="timed list calls after the boots (api only)")
     args = parser.parse_args()
     args.bus_url = AMQP if args.bus == "amqp" else "memory://"
     with tempfile.TemporaryDirectory(prefix="stratus-bench-") as state:
