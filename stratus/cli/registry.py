@@ -38,7 +38,8 @@ SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec("identity", "stratus.identity.service", "IdentityService", "/v3"),
     ServiceSpec("image", "stratus.image.service", "ImageService", ""),
     ServiceSpec("compute", "stratus.compute.service", "ComputeService", "/v2.1"),
-    ServiceSpec("network", "stratus.network.service", "NetworkService", ""),
+    # The network service joins the all-in-one with its host side (OVN daemons, VIF plugging, metadata
+    # proxy): until then its API would accept networks that carry no packets.
 )
 
 

@@ -1,0 +1,1 @@
+"""Data plane back ends: ``ovn`` (the OVN Northbound DB) and ``fake`` (in memory)."""

@@ -1,0 +1,1 @@
+"""The service layer: rules, IPAM, quotas; each write commits, then pushes the data plane."""
