@@ -119,7 +119,8 @@ class ConductorManager:
         instance = self._instance_spec(instance_uuid, spec)
         if instance is not None:
             instance = replace(instance, flavor=spec.flavor)
-            self._agents.resize_instance({**ctx, "resize": {"flavor": spec.flavor.to_dict()}}, sel.host, instance)
+            resize = {**(ctx.get("resize") or {}), "flavor": spec.flavor.to_dict()}
+            self._agents.resize_instance({**ctx, "resize": resize}, sel.host, instance)
 
     # from agents
 
@@ -413,15 +414,20 @@ def _apply_resize_phase(session: Session, inst: Instance, phase: str, dest: str,
             inst.old_flavor, inst.flavor, inst.new_flavor = inst.flavor, new, None
             inst.vcpus, inst.memory_mb, inst.root_gb = new["vcpus"], new["memory_mb"], new["root_gb"]
         inst.host = inst.node = dest
-        inst.vm_state, inst.task_state, inst.power_state = "resized", None, messages.RUNNING
+        # Nova: a server stopped before the resize stays powered off (VERIFY_RESIZE, then SHUTOFF).
+        stopped = (ctx.get("resize") or {}).get("old_vm_state") == "stopped"
+        inst.vm_state, inst.task_state = "resized", None
+        inst.power_state = messages.SHUTDOWN if stopped else messages.RUNNING
     elif phase == "confirmed":
-        inst.old_flavor, inst.vm_state, inst.task_state = None, "active", None
+        inst.old_flavor, inst.task_state = None, None
+        inst.vm_state = "stopped" if inst.power_state == messages.SHUTDOWN else "active"
     elif phase == "reverted":
         if inst.old_flavor:
             old = inst.old_flavor
             inst.flavor, inst.old_flavor = old, None
             inst.vcpus, inst.memory_mb, inst.root_gb = old["vcpus"], old["memory_mb"], old["root_gb"]
-        inst.vm_state, inst.task_state, inst.power_state = "active", None, messages.RUNNING
+        inst.task_state = None
+        inst.vm_state = "stopped" if inst.power_state == messages.SHUTDOWN else "active"
     else:
         raise ValueError(f"unknown resize phase {phase!r}")
 

@@ -98,6 +98,13 @@ class ComputeAgentManager:
                 self._conductor.instance_fault(self._host, spec.uuid, f"rebuild failed: {exc}", _tb(exc))
                 self._conductor.instance_update(self._host, spec.uuid, vm_state="error", task_state=None)
                 return
+            # Nova: a server rebuilt while stopped is stopped again afterwards.
+            if (ctx.get("rebuild") or {}).get("vm_state") == "stopped":
+                self._driver.power_off(spec.uuid)
+                self._conductor.instance_update(
+                    self._host, spec.uuid, vm_state="stopped", task_state=None, power_state=messages.SHUTDOWN
+                )
+                return
             self._conductor.instance_update(
                 self._host, spec.uuid, vm_state="active", task_state=None, power_state=messages.RUNNING
             )
@@ -108,6 +115,8 @@ class ComputeAgentManager:
         with self._lock(spec.uuid), self._event(ctx, spec.uuid, "compute_resize_instance") as ev:
             try:
                 self._driver.resize(spec, self._images(ctx))
+                if (ctx.get("resize") or {}).get("old_vm_state") == "stopped":
+                    self._driver.power_off(spec.uuid)  # Nova keeps a stopped server stopped
             except Exception as exc:
                 ev.failed(exc)
                 self._action_failed(spec.uuid, "resize failed", exc)

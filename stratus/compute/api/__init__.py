@@ -17,18 +17,25 @@ if TYPE_CHECKING:
 def create_app(service: ComputeService) -> FastAPI:
     from stratus.compute.api import (
         availability_zones,
+        extensions,
         flavor_access,
         flavors,
+        hosts,
         hypervisors,
+        images,
         instance_actions,
+        instance_usage_audit_log,
         keypairs,
         limits,
+        quota_classes,
         quota_sets,
         server_actions,
+        server_external_events,
         server_groups,
         server_metadata,
         servers,
         services,
+        simple_tenant_usage,
         versions,
     )
 
@@ -50,10 +57,17 @@ def create_app(service: ComputeService) -> FastAPI:
         keypairs,
         limits,
         quota_sets,
+        quota_classes,
         server_groups,
         availability_zones,
         hypervisors,
         services,
+        extensions,
+        server_external_events,
+        images,
+        simple_tenant_usage,
+        hosts,
+        instance_usage_audit_log,
     ):
         app.include_router(module.router)
     return app

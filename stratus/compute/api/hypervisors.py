@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from stratus.compute.api.deps import ApiVersion, Context, Query, get_service
 from stratus.compute.api.microversion import Version
 from stratus.compute.core.base import paginate
-from stratus.compute.core.hosts import Hypervisor
+from stratus.compute.core.hosts import Hypervisor, NotImplementedByDriver
 from stratus.core.context import RequestContext
 from stratus.core.exceptions import BadRequest, NotFound
 
@@ -125,6 +125,17 @@ def show_hypervisor(
     with_servers = _with_servers(params, version)
     found = get_service(request).hosts.hypervisor(ctx, hypervisor_id, with_servers=with_servers)
     return {"hypervisor": _detail(found, version, with_servers)}
+
+
+@router.get("/{hypervisor_id}/uptime")
+def hypervisor_uptime(
+    hypervisor_id: str, request: Request, ctx: RequestContext = Context, version: Version = ApiVersion
+) -> dict[str, Any]:
+    """Nova asks the host's driver for its uptime; the agents here cannot tell it, so 501 as Nova answers then."""
+    service = get_service(request)
+    service.enforcer.enforce(ctx, "os_compute_api:os-hypervisors:uptime", {"project_id": ctx.project_id})
+    service.hosts.hypervisor(ctx, hypervisor_id)
+    raise NotImplementedByDriver("Virt driver does not implement host uptime.")
 
 
 @router.get("/{pattern}/servers")

@@ -8,7 +8,6 @@ from fastapi import APIRouter, Request
 
 from stratus.compute.api.deps import ApiVersion, Context, Query, get_service
 from stratus.compute.api.microversion import Version
-from stratus.compute.core.quotas import NETWORK_PROXIES
 from stratus.core.context import RequestContext
 
 router = APIRouter(prefix="/v2.1/limits")
@@ -43,9 +42,9 @@ def show_limits(
     if version < "2.36":
         absolute.update(
             {
-                "maxSecurityGroups": NETWORK_PROXIES["security_groups"],
-                "maxSecurityGroupRules": NETWORK_PROXIES["security_group_rules"],
-                "maxTotalFloatingIps": NETWORK_PROXIES["floating_ips"],
+                "maxSecurityGroups": limit["security_groups"],
+                "maxSecurityGroupRules": limit["security_group_rules"],
+                "maxTotalFloatingIps": limit["floating_ips"],
                 "totalSecurityGroupsUsed": 0,
                 "totalFloatingIpsUsed": 0,
             }

@@ -16,14 +16,14 @@ router = APIRouter(prefix="/v2.1/os-quota-sets/{project_id}")
 INJECTED = ("injected_files", "injected_file_content_bytes", "injected_file_path_bytes")
 
 
-def _shape(values: dict[str, Any], version: Version, *, detail: bool = False) -> dict[str, Any]:
+def _shape(values: dict[str, Any], version: Version) -> dict[str, Any]:
     shown = dict(values)
     if version >= "2.57":
         for key in INJECTED:
             shown.pop(key, None)
-    if version < "2.36":
-        for key, value in NETWORK_PROXIES.items():
-            shown[key] = {"limit": value, "in_use": 0, "reserved": 0} if detail else value
+    if version >= "2.36":
+        for key in NETWORK_PROXIES:
+            shown.pop(key, None)
     return shown
 
 
@@ -48,7 +48,7 @@ def show_detail(
     project_id: str, request: Request, ctx: RequestContext = Context, version: Version = ApiVersion
 ) -> dict[str, Any]:
     values = get_service(request).quotas.show(ctx, project_id, detail=True)
-    return {"quota_set": {"id": project_id, **_shape(values, version, detail=True)}}
+    return {"quota_set": {"id": project_id, **_shape(values, version)}}
 
 
 @router.put("")

@@ -25,7 +25,14 @@ def server_action(
 ) -> Response:
     result = get_service(request).actions.run(ctx, server_id, body, version)
     if result.server is not None:
-        server = render(request, ctx, result.server, version, show=True)
+        # The rebuild answer: short before 2.75, with key_name from 2.54 and user_data from 2.57.
+        full = version >= "2.75"
+        server = render(request, ctx, result.server, version, show=True, full=full)
+        if not full and version >= "2.54":
+            server["key_name"] = result.server.inst.key_name
+        if version >= "2.57":
+            server.pop("OS-EXT-SRV-ATTR:user_data", None)  # rebuild shows it as user_data instead
+            server["user_data"] = result.server.inst.user_data
         if result.server.admin_pass:
             server["adminPass"] = result.server.admin_pass
         return JSONResponse({"server": server}, status_code=result.status, headers=result.headers)

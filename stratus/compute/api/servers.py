@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from stratus.compute.api import views
 from stratus.compute.api.deps import ApiVersion, Context, JsonBody, Query, get_service
 from stratus.compute.api.microversion import Version
+from stratus.compute.core.hosts import NotImplementedByDriver
 from stratus.compute.core.records import ServerRecord
 from stratus.core.context import RequestContext
 
@@ -17,12 +18,18 @@ router = APIRouter(prefix="/v2.1/servers")
 
 
 def render(
-    request: Request, ctx: RequestContext, rec: ServerRecord, version: Version, *, show: bool = False
+    request: Request,
+    ctx: RequestContext,
+    rec: ServerRecord,
+    version: Version,
+    *,
+    show: bool = False,
+    full: bool = True,
 ) -> dict[str, Any]:
     enforcer = get_service(request).enforcer
     admin = enforcer.authorize(ctx, "os_compute_api:os-extended-server-attributes")
     host_status = enforcer.authorize(ctx, "os_compute_api:servers:show:host_status")
-    return views.server_detail(request, ctx, rec, version, show=show, admin=admin, host_status=host_status)
+    return views.server_detail(request, ctx, rec, version, show=show, admin=admin, host_status=host_status, full=full)
 
 
 @router.post("", status_code=202)
@@ -91,10 +98,20 @@ def update_server(
     version: Version = ApiVersion,
 ) -> dict[str, Any]:
     rec = get_service(request).servers.update(ctx, server_id, body, version)
-    return {"server": render(request, ctx, rec, version, show=True)}
+    # Before 2.75 the PUT answer leaves out the extended attributes GET shows.
+    return {"server": render(request, ctx, rec, version, show=True, full=version >= "2.75")}
 
 
 @router.delete("/{server_id}", status_code=204)
 def delete_server(server_id: str, request: Request, ctx: RequestContext = Context) -> Response:
     get_service(request).servers.delete(ctx, server_id)
     return Response(status_code=204)
+
+
+@router.get("/{server_id}/diagnostics")
+def server_diagnostics(server_id: str, request: Request, ctx: RequestContext = Context) -> dict[str, Any]:
+    """Admin: Nova asks the host's driver; the agents here report no diagnostics, so 501 as Nova answers then."""
+    service = get_service(request)
+    rec = service.servers.show(ctx, server_id)
+    service.enforcer.enforce(ctx, "os_compute_api:os-server-diagnostics:show", {"project_id": rec.inst.project_id})
+    raise NotImplementedByDriver("Virt driver does not implement server diagnostics.")

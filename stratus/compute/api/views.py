@@ -101,7 +101,9 @@ def server_detail(
     show: bool = False,
     admin: bool = False,
     host_status: bool = False,
+    full: bool = True,
 ) -> dict[str, Any]:
+    """A server as GET shows it; ``full=False`` is the shorter body of PUT and rebuild before 2.75."""
     inst = rec.inst
     status = status_of(inst.vm_state, inst.task_state)
     image: Any = ""
@@ -127,20 +129,25 @@ def server_detail(
         "accessIPv6": inst.access_ip_v6 or "",
         "links": links(request, "servers", inst.uuid),
         "OS-DCF:diskConfig": "MANUAL",
-        "OS-EXT-AZ:availability_zone": inst.availability_zone or "",
-        "config_drive": inst.config_drive or "",
-        "key_name": inst.key_name,
-        "OS-SRV-USG:launched_at": iso_us(inst.launched_at),
-        "OS-SRV-USG:terminated_at": iso_us(inst.terminated_at),
-        "OS-EXT-STS:task_state": inst.task_state,
-        "OS-EXT-STS:vm_state": inst.vm_state,
-        "OS-EXT-STS:power_state": inst.power_state,
-        "os-extended-volumes:volumes_attached": [],
-        "security_groups": list(inst.security_groups or []),
     }
+    if full:
+        body.update(
+            {
+                "OS-EXT-AZ:availability_zone": inst.availability_zone or "",
+                "config_drive": inst.config_drive or "",
+                "key_name": inst.key_name,
+                "OS-SRV-USG:launched_at": iso_us(inst.launched_at),
+                "OS-SRV-USG:terminated_at": iso_us(inst.terminated_at),
+                "OS-EXT-STS:task_state": inst.task_state,
+                "OS-EXT-STS:vm_state": inst.vm_state,
+                "OS-EXT-STS:power_state": inst.power_state,
+                "os-extended-volumes:volumes_attached": [],
+                "security_groups": list(inst.security_groups or []),
+            }
+        )
     if status in PROGRESS_STATUSES:
         body["progress"] = inst.progress or 0
-    if admin:
+    if admin and full:
         body["OS-EXT-SRV-ATTR:host"] = inst.host
         body["OS-EXT-SRV-ATTR:instance_name"] = "instance-" + inst.uuid[:8]
         body["OS-EXT-SRV-ATTR:hypervisor_hostname"] = inst.node
@@ -158,12 +165,14 @@ def server_detail(
             )
     if version >= "2.9":
         body["locked"] = bool(inst.locked)
-    if version >= "2.16" and host_status:
+    if version >= "2.16" and host_status and full:
         body["host_status"] = rec.host_status
     if version >= "2.19":
         body["description"] = inst.display_description
     if version >= "2.26":
         body["tags"] = list(inst.tags or [])
+    if version >= "2.63":
+        body["trusted_image_certificates"] = None
     if version >= "2.71" and show:
         body["server_groups"] = rec.groups
     if version >= "2.73":

@@ -9,6 +9,7 @@ state is cleared again so the server is not stuck.
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +22,15 @@ from stratus.compute.core import flavors, quotas, records, states
 from stratus.compute.core.base import Deps, ctx_dict, get_instance, parse_int
 from stratus.compute.core.instance_actions import record as record_action
 from stratus.compute.core.records import ServerRecord
-from stratus.compute.core.servers import check_lock, check_metadata, check_name, check_user_data, flavor_spec, ref_id
+from stratus.compute.core.servers import (
+    check_access_ip,
+    check_lock,
+    check_metadata,
+    check_name,
+    check_user_data,
+    flavor_spec,
+    ref_id,
+)
 from stratus.compute.messages import ImageSpec, InstanceSpec, RequestSpec
 from stratus.compute.rpcapi import ComputeAgentAPI, ConductorAPI
 from stratus.core.bus import MessagingTimeout, RemoteError
@@ -102,7 +111,11 @@ class ActionManager:
             "confirmResize": self._confirm_resize,
             "revertResize": self._revert_resize,
             "createImage": self._create_image,
+            "createBackup": self._create_backup,
             "os-getConsoleOutput": self._console_output,
+            "os-resetState": self._reset_state,
+            "restore": self._restore,
+            "forceDelete": self._force_delete,
         }.get(name)
         if handler is None:
             raise BadRequest(f"There is no such action: {name}")
@@ -180,6 +193,37 @@ class ActionManager:
         spec = PowerAction("servers:reboot", allowed, states.REBOOTING_HARD if hard else states.REBOOTING, "reboot")
         return self._power(ctx, server_id, "reboot", spec, hard=hard)
 
+    def _reset_state(self, ctx: RequestContext, server_id: str, args: dict[str, Any], version: Any) -> ActionResult:
+        """Admin: force the vm_state to ``active`` or ``error`` and clear the task (Nova's os-resetState)."""
+        state = args.get("state")
+        if set(args) != {"state"} or state not in (states.ACTIVE, states.ERROR):
+            raise BadRequest(f"Invalid input for field/attribute state. Value: {state}. Must be 'active' or 'error'.")
+        with self.deps.db.session() as session:
+            inst = self._begin(
+                session,
+                ctx,
+                server_id,
+                "os-admin-actions:reset_state",
+                "os-resetState",
+                None,
+                lock_check=False,
+                need_host=False,
+            )
+            inst.vm_state, inst.task_state = state, None
+        return ActionResult()
+
+    def _restore(self, ctx: RequestContext, server_id: str, args: dict[str, Any], version: Any) -> ActionResult:
+        """Restore a soft-deleted server; deletes here are never deferred, so no live server can be restored."""
+        return self._soft_deleted_only(ctx, server_id, "servers:restore", "restore")
+
+    def _force_delete(self, ctx: RequestContext, server_id: str, args: dict[str, Any], version: Any) -> ActionResult:
+        return self._soft_deleted_only(ctx, server_id, "servers:force_delete", "forceDelete")
+
+    def _soft_deleted_only(self, ctx: RequestContext, server_id: str, rule: str, action: str) -> ActionResult:
+        with self.deps.db.session() as session:
+            self._begin(session, ctx, server_id, rule, action, (states.SOFT_DELETED,), need_host=False)
+        return ActionResult()  # not reached: there are no soft-deleted servers
+
     def _lock(self, ctx: RequestContext, server_id: str, args: dict[str, Any], version: Any) -> ActionResult:
         reason = args.get("locked_reason")
         if reason is not None and (version < "2.73" or not isinstance(reason, str) or len(reason) > 255):
@@ -239,9 +283,12 @@ class ActionManager:
                 inst.user_data = check_user_data(args["user_data"])
             if "key_name" in args:
                 self._set_key(session, ctx, inst, args["key_name"])
+            for field_name, attr in (("accessIPv4", "access_ip_v4"), ("accessIPv6", "access_ip_v6")):
+                if field_name in args:
+                    setattr(inst, attr, check_access_ip(args[field_name], field_name))
             if "metadata" in args:
                 self._replace_metadata(session, ctx, inst, check_metadata(args["metadata"]))
-            old_image = inst.image_ref
+            old_image, old_vm_state = inst.image_ref, inst.vm_state
             inst.image_ref, inst.task_state = image.id, states.REBUILDING
             record_action(session, ctx, inst.uuid, "rebuild")
             session.flush()
@@ -251,11 +298,15 @@ class ActionManager:
         self._send(
             ctx,
             server_id,
-            lambda: self._agent().rebuild_instance(ctx_dict(ctx), host, spec),
+            # Nova keeps a stopped server stopped after a rebuild: the agent is told what it was.
+            lambda: self._agent().rebuild_instance(
+                {**ctx_dict(ctx), "rebuild": {"vm_state": old_vm_state}}, host, spec
+            ),
             restore={"task_state": None, "image_ref": old_image},
         )
         rec.inst.task_state = states.REBUILDING
-        rec.admin_pass = args.get("adminPass") if isinstance(args.get("adminPass"), str) else None
+        password = args.get("adminPass")
+        rec.admin_pass = password if isinstance(password, str) else secrets.token_urlsafe(9)
         return ActionResult(server=rec)
 
     def _set_key(self, session: Session, ctx: RequestContext, inst: models.Instance, key_name: Any) -> None:
@@ -308,7 +359,7 @@ class ActionManager:
                 flavor=flavor_spec(inst.new_flavor),
                 availability_zone=inst.availability_zone,
             )
-            old = inst.old_flavor
+            old, old_vm_state = inst.old_flavor, inst.vm_state
         restore = {
             "task_state": None,
             "new_flavor": None,
@@ -319,7 +370,10 @@ class ActionManager:
         self._send(
             ctx,
             server_id,
-            lambda: ConductorAPI(self.deps.bus).resize_instance(ctx_dict(ctx), server_id, request),  # type: ignore[arg-type]
+            # Nova keeps a stopped server stopped through the resize: the conductor and agent are told.
+            lambda: ConductorAPI(self.deps.bus).resize_instance(  # type: ignore[arg-type]
+                {**ctx_dict(ctx), "resize": {"old_vm_state": old_vm_state}}, server_id, request
+            ),
             restore=restore,
         )
         return ActionResult()
@@ -355,20 +409,31 @@ class ActionManager:
         return ActionResult()
 
     def _create_image(self, ctx: RequestContext, server_id: str, args: dict[str, Any], version: Any) -> ActionResult:
+        result = self._snapshot(ctx, server_id, args, version, "servers:create_image", "createImage")
+        if version >= "2.45":
+            return result
+        image_id = result.body["image_id"] if result.body else ""
+        location = f"{self.deps.images.image_url.rstrip('/')}/v2/images/{image_id}"
+        return ActionResult(headers={"Location": location})
+
+    def _snapshot(
+        self, ctx: RequestContext, server_id: str, args: dict[str, Any], version: Any, rule: str, action: str
+    ) -> ActionResult:
+        """Create the image record and ask the host to upload the disk into it; the body names the image."""
         name = check_name(args.get("name"))
         metadata = check_metadata(args.get("metadata", {}))
         allowed = (states.ACTIVE, states.STOPPED, states.PAUSED, states.SUSPENDED)
         with self.deps.db.session() as session:
-            inst = self._begin(session, ctx, server_id, "servers:create_image", "createImage", allowed)
+            inst = self._begin(session, ctx, server_id, rule, action, allowed)
             limit = quotas.limits(session, self.deps.conf, inst.project_id)
             quotas.check_delta(limit, {"metadata_items": 0}, {"metadata_items": len(metadata)})
             base = inst.image_ref
-        props = {**metadata, "instance_uuid": server_id, "image_type": "snapshot", "base_image_ref": base}
+        props = {"image_type": "snapshot", **metadata, "instance_uuid": server_id, "base_image_ref": base}
         image = self.deps.images.create_snapshot(ctx, name, props)
         with self.deps.db.session() as session:
-            inst = self._begin(session, ctx, server_id, "servers:create_image", "createImage", allowed)
-            inst.task_state = states.IMAGE_SNAPSHOT
-            record_action(session, ctx, inst.uuid, "createImage")
+            inst = self._begin(session, ctx, server_id, rule, action, allowed)
+            inst.task_state = states.IMAGE_BACKUP if action == "createBackup" else states.IMAGE_SNAPSHOT
+            record_action(session, ctx, inst.uuid, action)
             host = inst.host
         self._send(
             ctx,
@@ -376,10 +441,32 @@ class ActionManager:
             lambda: self._agent().snapshot_instance(ctx_dict(ctx), host, server_id, image["id"]),
             restore={"task_state": None},
         )
-        if version >= "2.45":
-            return ActionResult(body={"image_id": image["id"]})
-        location = f"{self.deps.images.image_url.rstrip('/')}/v2/images/{image['id']}"
-        return ActionResult(headers={"Location": location})
+        return ActionResult(body={"image_id": image["id"]})
+
+    def _create_backup(self, ctx: RequestContext, server_id: str, args: dict[str, Any], version: Any) -> ActionResult:
+        """A snapshot tagged ``image_type=backup``; beyond ``rotation`` backups of that type the oldest go."""
+        for key in ("name", "backup_type", "rotation"):
+            if key not in args:
+                raise BadRequest(f"Invalid input for field/attribute createBackup. '{key}' is a required property")
+        unknown = set(args) - {"name", "backup_type", "rotation", "metadata"}
+        if unknown:
+            raise BadRequest(f"Additional properties are not allowed ({', '.join(sorted(unknown))} were unexpected)")
+        backup_type = args["backup_type"]
+        if not isinstance(backup_type, str):
+            raise BadRequest("Invalid input for field/attribute backup_type.")
+        rotation = parse_int(args["rotation"], "rotation", 0)
+        metadata = {**check_metadata(args.get("metadata", {})), "image_type": "backup", "backup_type": backup_type}
+        args = {"name": args["name"], "metadata": metadata}
+        result = self._snapshot(ctx, server_id, args, version, "os-create-backup", "createBackup")
+        image_id = result.body["image_id"] if result.body else ""
+        if rotation == 0 and image_id:  # Nova: rotation 0 keeps no backup at all
+            self.deps.images.delete_backups(ctx, server_id, backup_type, keep=0, exclude=image_id)
+        elif image_id:
+            self.deps.images.delete_backups(ctx, server_id, backup_type, keep=rotation)
+        if version < "2.45":
+            location = f"{self.deps.images.image_url.rstrip('/')}/v2/images/{image_id}"
+            return ActionResult(headers={"Location": location})
+        return result
 
     def _console_output(self, ctx: RequestContext, server_id: str, args: dict[str, Any], version: Any) -> ActionResult:
         length = args.get("length")
@@ -394,11 +481,13 @@ class ActionManager:
                 raise Conflict(f"Instance {server_id} is not ready")
             host = inst.host
         try:
-            output = self._agent().get_console_output(ctx_dict(ctx), host, server_id, length)
+            output = self._agent().get_console_output(ctx_dict(ctx), host, server_id, None)
         except MessagingTimeout:
             raise Conflict(f"Instance {server_id} is not ready: its host did not answer.") from None
         except RemoteError as exc:
             if exc.status == 404:
                 raise NotFound(f"Console output of instance {server_id} is not available.") from None
             raise Conflict(f"Could not get the console output of instance {server_id}: {exc.message}") from None
+        if length is not None:  # Nova's tail: the last ``length`` pieces of the log split on newlines
+            output = "\n".join(output.split("\n")[-length:]) if length > 0 else ""
         return ActionResult(status=200, body={"output": output})

@@ -90,6 +90,21 @@ def parse_int(value: Any, name: str, minimum: int | None = None, maximum: int | 
     return number
 
 
+TRUE_STRINGS = ("True", "TRUE", "true", "1", "ON", "On", "on", "YES", "Yes", "yes")
+FALSE_STRINGS = ("False", "FALSE", "false", "0", "OFF", "Off", "off", "NO", "No", "no")
+
+
+def parse_bool(value: Any, name: str) -> bool:
+    """A JSON boolean or one of the strings Nova's ``parameter_types.boolean`` accepts, else 400."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value in TRUE_STRINGS:
+        return True
+    if isinstance(value, str) and value in FALSE_STRINGS:
+        return False
+    raise BadRequest(f"Invalid input for field/attribute {name}. Value: {value!r}. {value!r} is not a valid boolean")
+
+
 def check_string(value: Any, name: str, *, min_len: int = 0, max_len: int = 255) -> str:
     if not isinstance(value, str) or not (min_len <= len(value) <= max_len):
         raise BadRequest(

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from stratus.compute import models
-from stratus.compute.core.base import Deps, check_string, paginate, parse_int
+from stratus.compute.core.base import Deps, check_string, paginate, parse_bool, parse_int
 from stratus.core.context import RequestContext
 from stratus.core.exceptions import BadRequest, Conflict, NotFound
 
@@ -152,9 +152,7 @@ class FlavorManager:
         rxtx = body.get("rxtx_factor", 1.0)
         if isinstance(rxtx, bool) or not isinstance(rxtx, int | float) or not 0 < rxtx <= 3.40282e38:
             raise BadRequest(f"Invalid input for field/attribute rxtx_factor. Value: {rxtx!r}.")
-        is_public = body.get("os-flavor-access:is_public", True)
-        if not isinstance(is_public, bool):
-            raise BadRequest(f"Invalid input for field/attribute os-flavor-access:is_public. Value: {is_public!r}.")
+        is_public = parse_bool(body.get("os-flavor-access:is_public", True), "os-flavor-access:is_public")
         description = body.get("description")
         if description is not None:
             if not with_description:
@@ -179,9 +177,7 @@ class FlavorManager:
                 raise Conflict(f"Flavor with ID {flavorid} already exists.")
             session.add(flavor)
             session.flush()
-            if not is_public and ctx.project_id:
-                # Nova gives the creating project access to its private flavor.
-                session.add(models.FlavorProject(flavor_id=flavor.id, project_id=ctx.project_id))
+            # Like Nova (bug 1209101), the creating project is not given access to its private flavor.
             return _view(session, flavor)
 
     def update(self, ctx: RequestContext, flavorid: str, body: dict[str, Any]) -> FlavorView:

@@ -12,7 +12,14 @@ from stratus.compute import models
 from stratus.compute.core import quotas, records
 from stratus.compute.core.base import Deps, check_string, is_uuid
 from stratus.core.context import RequestContext
-from stratus.core.exceptions import BadRequest, Conflict, NotFound
+from stratus.core.exceptions import BadRequest, Conflict, NotFound, StratusError
+
+
+class NotImplementedByDriver(StratusError):
+    """501: what Nova answers when the virt driver cannot do a host operation."""
+
+    status = 501
+    title = "Not Implemented"
 
 
 @dataclass
@@ -197,6 +204,92 @@ class HostManager:
             running_vms=len(servers),
             servers=[(u, n) for u, n in servers] if with_servers else [],
         )
+
+    # os-hosts (Nova's host API, deprecated at 2.43)
+
+    def legacy_hosts(self, ctx: RequestContext, zone: str | None) -> list[dict[str, str]]:
+        """``{host_name, service, zone}`` of every service, in one zone if ``zone`` is not empty."""
+        self._enforce(ctx, "os-hosts:list")
+        default = self.deps.conf.default_availability_zone
+        with self.deps.db.reader() as session:
+            services = list(session.scalars(sa.select(models.ComputeService).order_by(models.ComputeService.id)))
+        hosts = [
+            {"host_name": s.host, "service": s.binary.rsplit("-", 1)[-1], "zone": s.availability_zone or default}
+            for s in services
+        ]
+        return [h for h in hosts if not zone or h["zone"] == zone]
+
+    def _compute_host(self, session: Session, host: str) -> models.ComputeService:
+        service = session.scalar(
+            sa.select(models.ComputeService).where(
+                models.ComputeService.host == host, models.ComputeService.binary.like("%compute")
+            )
+        )
+        if service is None:
+            raise NotFound(f"Compute host {host} could not be found.")
+        return service
+
+    def legacy_host(self, ctx: RequestContext, host: str) -> list[dict[str, Any]]:
+        """The resources of a compute host: (total), (used_now), (used_max) and each project's use."""
+        self._enforce(ctx, "os-hosts:show")
+        with self.deps.db.reader() as session:
+            self._compute_host(session, host)
+            hyps = [
+                self._hypervisor(session, p, False)
+                for p in session.scalars(sa.select(models.ResourceProvider).where(models.ResourceProvider.host == host))
+            ]
+            instances = list(
+                session.scalars(sa.select(models.Instance).where(models.Instance.host == host, quotas.live_instances()))
+            )
+
+        def resource(project: str, cpu: int, memory_mb: int, disk_gb: int) -> dict[str, Any]:
+            return {
+                "resource": {"host": host, "project": project, "cpu": cpu, "memory_mb": memory_mb, "disk_gb": disk_gb}
+            }
+
+        per_project: dict[str, list[int]] = {}
+        for inst in instances:
+            used = per_project.setdefault(inst.project_id, [0, 0, 0])
+            used[0] += inst.vcpus
+            used[1] += inst.memory_mb
+            used[2] += inst.root_gb + int((inst.flavor or {}).get("ephemeral_gb", 0) or 0)
+        used_max = [sum(u[i] for u in per_project.values()) for i in range(3)]
+        return [
+            resource(
+                "(total)", sum(h.vcpus for h in hyps), sum(h.memory_mb for h in hyps), sum(h.local_gb for h in hyps)
+            ),
+            resource(
+                "(used_now)",
+                sum(h.vcpus_used for h in hyps),
+                sum(h.memory_mb_used for h in hyps),
+                sum(h.local_gb_used for h in hyps),
+            ),
+            resource("(used_max)", *used_max),
+            *(resource(project, *used) for project, used in sorted(per_project.items())),
+        ]
+
+    def legacy_update(self, ctx: RequestContext, host: str, body: Any) -> dict[str, str]:
+        """``status`` enables/disables the compute service; ``maintenance_mode`` is not supported (501)."""
+        self._enforce(ctx, "os-hosts:update")
+        if not isinstance(body, dict) or not body or set(body) - {"status", "maintenance_mode"}:
+            raise BadRequest("'status' or 'maintenance_mode' is needed for host update")
+        for key in ("status", "maintenance_mode"):
+            if key in body and body[key] not in ("enable", "disable"):
+                raise BadRequest(f"Invalid input for field/attribute {key}. Value: {body[key]}.")
+        with self.deps.db.session() as session:
+            service = self._compute_host(session, host)
+            if "maintenance_mode" in body:
+                raise NotImplementedByDriver("Virt driver does not implement host maintenance mode.")
+            service.disabled = body["status"] == "disable"
+            service.disabled_reason = None
+        return {"host": host, "status": "disabled" if body["status"] == "disable" else "enabled"}
+
+    def legacy_power(self, ctx: RequestContext, host: str, action: str) -> None:
+        """startup / shutdown / reboot of a whole host: not something the agents do (501, as libvirt)."""
+        self._enforce(ctx, f"os-hosts:{action}")
+        with self.deps.db.reader() as session:
+            self._compute_host(session, host)
+        raise NotImplementedByDriver("Virt driver does not implement host power management.")
 
     # availability zones
 

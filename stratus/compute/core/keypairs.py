@@ -52,6 +52,39 @@ def generate() -> tuple[str, str]:
     return private, public + " Generated-by-Stratus"
 
 
+def generate_x509(user_id: str) -> tuple[str, str]:
+    """(private key PEM, certificate PEM): Nova's self-signed WinRM client certificate for ``user_id``."""
+    import datetime as dt
+
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, user_id)])
+    upn = ObjectIdentifier("1.3.6.1.4.1.311.20.2.3")  # Microsoft User Principal Name
+    upn_value = f"{user_id}@localhost".encode()
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + dt.timedelta(days=3650))
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.OtherName(upn, b"\x0c" + bytes([len(upn_value)]) + upn_value)]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+    ).decode()
+    return private, cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
 class KeyPairManager:
     def __init__(self, deps: Deps):
         self.deps = deps
@@ -97,9 +130,9 @@ class KeyPairManager:
             raise BadRequest(f"Invalid input for field/attribute type. Value: {key_type}. Must be 'ssh' or 'x509'.")
         public_key, private_key = body.get("public_key"), None
         if public_key is None:
-            if not allow_generate or key_type != "ssh":
+            if not allow_generate:
                 raise BadRequest("Invalid input for field/attribute keypair. 'public_key' is a required property")
-            private_key, public_key = generate()
+            private_key, public_key = generate() if key_type == "ssh" else generate_x509(owner)
         if not isinstance(public_key, str) or not public_key.strip():
             raise BadRequest("Keypair data is invalid: failed to generate fingerprint")
         fingerprint = x509_fingerprint(public_key) if key_type == "x509" else ssh_fingerprint(public_key)

@@ -39,20 +39,42 @@ NETWORK_PROXIES = {
     "fixed_ips": -1,
     "security_groups": 10,
     "security_group_rules": 20,
-    "networks": -1,
 }
+# Accepted by updates (Nova's schema still allows it, and ignores it) but never shown.
+IGNORED_ON_UPDATE = ("networks",)
 
 
 class OverQuota(Forbidden):
     """403 "Quota exceeded for ..." as Nova answers it."""
 
 
-def defaults(conf: ComputeConfig) -> dict[str, int]:
-    return {r: getattr(conf, f"quota_{r}") for r in RESOURCES}
+# The quota classes (only Nova's ``default`` has an effect) keep their limits in the quota table
+# under this prefix; a project id is never of this form.
+CLASS_PREFIX = "class:"
+
+
+def config_defaults(conf: ComputeConfig) -> dict[str, int]:
+    """The configured limits, plus the network proxies (stored and shown like Nova, never enforced)."""
+    return {**{r: getattr(conf, f"quota_{r}") for r in RESOURCES}, **NETWORK_PROXIES}
+
+
+def class_limits(session: Session, conf: ComputeConfig, class_name: str = "default") -> dict[str, int]:
+    """The limits of a quota class: the configured defaults, overridden by what was set on the class."""
+    values = config_defaults(conf)
+    rows = session.scalars(sa.select(models.Quota).where(models.Quota.project_id == CLASS_PREFIX + class_name))
+    values.update({row.resource: row.hard_limit for row in rows if row.resource in values})
+    return values
+
+
+def defaults(conf: ComputeConfig, session: Session | None = None) -> dict[str, int]:
+    """The default limits of every project (the ``default`` quota class)."""
+    if session is None:
+        return config_defaults(conf)
+    return class_limits(session, conf)
 
 
 def limits(session: Session, conf: ComputeConfig, project_id: str) -> dict[str, int]:
-    values = defaults(conf)
+    values = defaults(conf, session)
     rows = session.scalars(sa.select(models.Quota).where(models.Quota.project_id == project_id))
     values.update({row.resource: row.hard_limit for row in rows if row.resource in values})
     return values
@@ -128,7 +150,31 @@ class QuotaManager:
 
     def defaults(self, ctx: RequestContext, project_id: str) -> dict[str, int]:
         self._enforce(ctx, "defaults", project_id)
-        return defaults(self.deps.conf)
+        with self.deps.db.reader() as session:
+            return defaults(self.deps.conf, session)
+
+    def show_class(self, ctx: RequestContext, class_name: str) -> dict[str, int]:
+        self.deps.enforcer.enforce(ctx, "os_compute_api:os-quota-class-sets:show", {"quota_class": class_name})
+        with self.deps.db.reader() as session:
+            return class_limits(session, self.deps.conf, class_name)
+
+    def update_class(self, ctx: RequestContext, class_name: str, body: dict[str, Any]) -> dict[str, int]:
+        self.deps.enforcer.enforce(ctx, "os_compute_api:os-quota-class-sets:update", {"quota_class": class_name})
+        if not isinstance(class_name, str) or not 1 <= len(class_name) <= 255:
+            raise BadRequest("Invalid quota class name.")
+        unknown = set(body) - set(RESOURCES) - set(NETWORK_PROXIES) - set(IGNORED_ON_UPDATE)
+        if unknown:
+            raise BadRequest(f"Additional properties are not allowed ({', '.join(sorted(unknown))} were unexpected)")
+        wanted = {k: parse_int(v, k, -1) for k, v in body.items() if k in RESOURCES or k in NETWORK_PROXIES}
+        with self.deps.db.session() as session:
+            for resource, value in wanted.items():
+                row = session.get(models.Quota, (CLASS_PREFIX + class_name, resource))
+                if row is None:
+                    session.add(models.Quota(project_id=CLASS_PREFIX + class_name, resource=resource, hard_limit=value))
+                else:
+                    row.hard_limit = value
+            session.flush()
+            return class_limits(session, self.deps.conf, class_name)
 
     def update(self, ctx: RequestContext, project_id: str, body: dict[str, Any]) -> dict[str, int]:
         self._enforce(ctx, "update", project_id)
@@ -136,10 +182,10 @@ class QuotaManager:
         if not isinstance(force, bool | str):
             raise BadRequest("Invalid input for field/attribute force.")
         force = force is True or str(force).lower() in ("true", "1", "yes")
-        unknown = set(body) - set(RESOURCES) - set(NETWORK_PROXIES)
+        unknown = set(body) - set(RESOURCES) - set(NETWORK_PROXIES) - set(IGNORED_ON_UPDATE)
         if unknown:
             raise BadRequest(f"Additional properties are not allowed ({', '.join(sorted(unknown))} were unexpected)")
-        wanted = {k: parse_int(v, k, -1) for k, v in body.items() if k in RESOURCES}
+        wanted = {k: parse_int(v, k, -1) for k, v in body.items() if k in RESOURCES or k in NETWORK_PROXIES}
         with self.deps.db.session() as session:
             lock_project(session, project_id)
             used = usage(session, project_id)

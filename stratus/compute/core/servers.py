@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import ipaddress
 import logging
 import re
 import secrets
@@ -86,6 +87,19 @@ def check_user_data(user_data: Any) -> str | None:
     except (binascii.Error, ValueError):
         raise BadRequest("User data needs to be valid base 64.") from None
     return user_data
+
+
+def check_access_ip(value: Any, name: str) -> str | None:
+    """``accessIPv4`` / ``accessIPv6``: an address of that family, kept in its canonical form."""
+    if value is None or value == "":
+        return None
+    family = ipaddress.IPv4Address if name == "accessIPv4" else ipaddress.IPv6Address
+    try:
+        return str(family(value))
+    except (ValueError, TypeError):
+        raise BadRequest(
+            f"Invalid input for field/attribute {name}. Value: {value}. '{value}' is not a '{name[-4:].lower()}'"
+        ) from None
 
 
 def check_name(value: Any) -> str:
@@ -186,8 +200,8 @@ def parse_create(body: Any, version: Any) -> CreateRequest:
         node=node,
         group=group,
         description=description,
-        access_ip_v4=s.get("accessIPv4"),
-        access_ip_v6=s.get("accessIPv6"),
+        access_ip_v4=check_access_ip(s.get("accessIPv4"), "accessIPv4"),
+        access_ip_v6=check_access_ip(s.get("accessIPv6"), "accessIPv6"),
         config_drive=config_drive in (True, "true", "True", "1", 1),
         security_groups=[{"name": g["name"]} for g in sgs],
         tags=list(tags),
@@ -486,7 +500,7 @@ class ServerManager:
                 inst.display_description = changes["description"]
             for field_name, attr in (("accessIPv4", "access_ip_v4"), ("accessIPv6", "access_ip_v6")):
                 if field_name in changes:
-                    setattr(inst, attr, changes[field_name] or None)
+                    setattr(inst, attr, check_access_ip(changes[field_name], field_name))
             inst.updated_at = utcnow()
             session.flush()
             return records.load(session, self.deps.conf, [inst])[0]

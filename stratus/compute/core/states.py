@@ -15,7 +15,7 @@ REBUILDING, RESIZE_PREP, RESIZE_REVERTING, RESIZE_CONFIRMING = (
     "resize_reverting",
     "resize_confirming",
 )
-IMAGE_SNAPSHOT = "image_snapshot"
+IMAGE_SNAPSHOT, IMAGE_BACKUP = "image_snapshot", "image_backup"
 
 _TASK_STATUS = {
     REBOOTING: "REBOOT",

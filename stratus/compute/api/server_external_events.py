@@ -1,0 +1,82 @@
+"""``POST /v2.1/os-server-external-events``: events from other services (Neutron, Cinder) about servers.
+
+Nothing here waits on these events yet; each is checked against its server (404 unknown, 422 not on
+a host yet) and answered as Nova does, so senders see the same codes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from stratus.compute import models
+from stratus.compute.api.deps import ApiVersion, Context, JsonBody, get_service
+from stratus.compute.api.microversion import Version
+from stratus.compute.core.base import is_uuid
+from stratus.core.context import RequestContext
+from stratus.core.exceptions import BadRequest, NotFound
+
+router = APIRouter(prefix="/v2.1/os-server-external-events")
+NAMES = {"network-changed", "network-vif-plugged", "network-vif-unplugged", "network-vif-deleted"}
+STATUSES = ("failed", "completed", "in-progress")
+
+
+def _names(version: Version) -> set[str]:
+    names = set(NAMES)
+    if version >= "2.51":
+        names.add("volume-extended")
+    if version >= "2.76":
+        names.add("power-update")
+    return names
+
+
+def _check(event: Any, version: Version) -> dict[str, Any]:
+    if not isinstance(event, dict) or set(event) - {"name", "server_uuid", "status", "tag"}:
+        raise BadRequest(f"Invalid input for field/attribute events. Value: {event!r}.")
+    if event.get("name") not in _names(version):
+        raise BadRequest(f"Invalid input for field/attribute name. Value: {event.get('name')}.")
+    if not isinstance(event.get("server_uuid"), str):
+        raise BadRequest("Invalid input for field/attribute server_uuid.")
+    status = event.get("status", "completed")
+    if status not in STATUSES:
+        raise BadRequest(f"Invalid input for field/attribute status. Value: {status}.")
+    tag = event.get("tag")
+    if tag is not None and (not isinstance(tag, str) or len(tag) > 255):
+        raise BadRequest("Invalid input for field/attribute tag.")
+    checked = {"name": event["name"], "server_uuid": event["server_uuid"], "status": status}
+    if tag is not None:
+        checked["tag"] = tag
+    return checked
+
+
+@router.post("")
+def create_events(
+    request: Request, ctx: RequestContext = Context, body: Any = JsonBody, version: Version = ApiVersion
+) -> JSONResponse:
+    service = get_service(request)
+    service.enforcer.enforce(ctx, "os_compute_api:os-server-external-events:create", {"project_id": ctx.project_id})
+    events = body.get("events") if isinstance(body, dict) else None
+    if not isinstance(events, list) or not events:
+        raise BadRequest("Invalid input for field/attribute events. 'events' must be a non-empty list.")
+    checked = [_check(e, version) for e in events]
+    uuids = {e["server_uuid"] for e in checked if is_uuid(e["server_uuid"])}
+    with service.db.reader() as session:
+        query = sa.select(models.Instance.uuid, models.Instance.host).where(
+            models.Instance.uuid.in_(uuids), models.Instance.deleted.is_(False)
+        )
+        hosts = dict(session.execute(query).tuples().all()) if uuids else {}
+    accepted = False
+    for event in checked:
+        if event["server_uuid"] not in hosts:
+            event["code"] = 404
+        elif not hosts[event["server_uuid"]]:
+            event["code"] = 422
+        else:
+            event["code"], accepted = 200, True
+    if not accepted:
+        raise NotFound("No instances found for any event")
+    status = 200 if all(e["code"] == 200 for e in checked) else 207
+    return JSONResponse({"events": checked}, status_code=status)
