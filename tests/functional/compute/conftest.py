@@ -8,7 +8,6 @@ Tokens: ``admin``, ``member-a`` / ``member-b`` (members of projects A and B), ``
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -29,6 +28,7 @@ from stratus.core.config import Config
 from stratus.core.context import RequestContext
 from stratus.image.client import ImageClient
 from stratus.image.service import ImageService
+from tests.functional.pgdb import database_url_template, postgres, reset_postgres
 
 PROJECT_A = "a" * 32
 PROJECT_B = "b" * 32
@@ -49,23 +49,11 @@ HOST = "fake-host-0"
 DEADLINE = 15.0
 
 
-def postgres() -> bool:
-    return os.environ.get("STRATUS_TEST_DATABASE") == "postgresql"
-
-
-def reset_postgres(service: str) -> None:
-    engine = sa.create_engine("postgresql+psycopg://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "stratus_test_{service}_{os.getpid()}" WITH (FORCE)')
-    engine.dispose()
-
-
 def make_config(tmp_path: Path, **compute: Any) -> Config:
-    template = "sqlite:///{state_dir}/{service}.sqlite"
+    template = database_url_template()
     if postgres():
         reset_postgres("compute")
         reset_postgres("image")
-        template = "postgresql+psycopg://postgres@127.0.0.1:5432/stratus_test_{service}_" + str(os.getpid())
     raw = {
         "core": {"state_dir": str(tmp_path), "database_url": template},
         "image": {"store": "fake"},

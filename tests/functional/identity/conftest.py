@@ -12,26 +12,10 @@ from fastapi.testclient import TestClient
 from stratus.core.config import Config
 from stratus.identity.bootstrap import BootstrapResult, bootstrap
 from stratus.identity.service import IdentityService
+from tests.functional.pgdb import database_url_template, reset_postgres
 
 ADMIN_PASSWORD = "admin-secret-pw"
 DEMO_PASSWORD = "demo-secret-pw"
-
-
-def database_url_template() -> str:
-    """SQLite by default; ``STRATUS_TEST_DATABASE=postgresql`` runs the suite on PostgreSQL."""
-    if os.environ.get("STRATUS_TEST_DATABASE") == "postgresql":
-        return "postgresql+psycopg://postgres@127.0.0.1:5432/stratus_test_{service}_" + str(os.getpid())
-    return "sqlite:///{state_dir}/{service}.sqlite"
-
-
-def reset_postgres(service: str) -> None:
-    import sqlalchemy as sa
-
-    url = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "stratus_test_{service}_{os.getpid()}" WITH (FORCE)')
-    engine.dispose()
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from stratus.core.api.auth import Authenticator, StaticValidator
 from stratus.core.config import Config
 from stratus.core.context import RequestContext
 from stratus.image.service import ImageService
+from tests.functional.pgdb import database_url_template, reset_postgres
 
 PROJECT_A = "a" * 32
 PROJECT_B = "b" * 32
@@ -33,21 +34,6 @@ PERSONAS = {
     "reader-a": RequestContext(user_id="u-ra", project_id=PROJECT_A, roles=frozenset({"reader"})),
 }
 JSON_PATCH = "application/openstack-images-v2.1-json-patch"
-
-
-def database_url_template() -> str:
-    if os.environ.get("STRATUS_TEST_DATABASE") == "postgresql":
-        return "postgresql+psycopg://postgres@127.0.0.1:5432/stratus_test_{service}_" + str(os.getpid())
-    return "sqlite:///{state_dir}/{service}.sqlite"
-
-
-def reset_postgres(service: str) -> None:
-    import sqlalchemy as sa
-
-    engine = sa.create_engine("postgresql+psycopg://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "stratus_test_{service}_{os.getpid()}" WITH (FORCE)')
-    engine.dispose()
 
 
 def make_config(tmp_path: Path, **image: Any) -> Config:
