@@ -90,11 +90,17 @@ def write_config(base: Path, *, db_prefix: str) -> Path:
         "[identity]",
         "password_hash_rounds = 4",
     ]
+    # The API-level clouds use the in-memory network back end: no OVN daemons (tests/e2e run the real ones).
+    extra = {"network": ['backend = "fake"']}
     for service in ALL_SERVICES:  # every API on a free port, never the real cloud's
         if service != "identity":
             lines += ["", f"[{service}]"]
         lines += [f"{option} = {free_port()}" for option in port_options(service)]
+        lines += extra.get(service, [])
     lines += [
+        "",
+        "[network_agent]",
+        "enabled = false",
         "",
         "[compute_agent]",
         'driver = "fake"',

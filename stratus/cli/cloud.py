@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from stratus.cli.credentials import Credentials
-from stratus.cli.registry import SERVICES, URL_OPTIONS, Service, endpoint_path, load_class
+from stratus.cli.registry import SERVICES, URL_OPTIONS, Service, configured_port, endpoint_path, load_class
 from stratus.core.api.server import ApiServer
 from stratus.core.config import Config
 
@@ -61,6 +61,12 @@ class Cloud:
                 server = ApiServer(service.name, service.app, self.config.core.bind_host, endpoint.port)
                 server.start()
                 self.servers.append(server)
+                # APIs a service serves beside its catalog endpoint (compute's metadata API).
+                for name, app, port in getattr(service, "extra_apps", ()):
+                    report(f"starting the {name} API on port {port}")
+                    extra = ApiServer(name, app, self.config.core.bind_host, port)
+                    extra.start()
+                    self.servers.append(extra)
             self._seed(report)
         except BaseException:
             self.stop()
@@ -71,7 +77,7 @@ class Cloud:
 
         report(f"connecting to the message bus ({self.config.core.bus_url.split('@')[-1]})")
         self.bus = Bus(self.config.core.bus_url)
-        config = self._prepare_hypervisor(self.config, report)
+        config = self._prepare_hypervisor(self._wire(self.config), report)
         for spec in SERVICES:
             cls = load_class(spec)
             if cls is None:
@@ -85,11 +91,31 @@ class Cloud:
             self.services.append(service)
             url = self._url(service.port, endpoint_path(service, spec))
             self.endpoints.append(Endpoint(service.name, service.service_type, service.port, url))
-            root = self._url(service.port, "")
-            for section, option in URL_OPTIONS.get(spec.name, ()):
-                config = config.with_overrides(**{section: {option: root}})
         if not self.services:
             raise RuntimeError("no service could be loaded; check that the stratus package is installed completely")
+
+    def _wire(self, config: Config) -> Config:
+        """Fill in how the services find each other: API roots, the service user, the metadata secret.
+
+        Every root is known before any service is built (from each one's configured port), since
+        compute and network each need the other's. Options the config sets itself are kept.
+        """
+        overrides: dict[str, dict[str, Any]] = {}
+        for spec in SERVICES:
+            port = configured_port(spec, config) if load_class(spec) is not None else None
+            if port is None:
+                continue
+            for section, option in URL_OPTIONS.get(spec.name, ()):
+                overrides.setdefault(section, {})[option] = self._url(port, "")
+        raw = config.to_toml_dict()
+        if not raw.get("service_auth", {}).get("password"):
+            overrides["service_auth"] = {"password": self.credentials.service_password}
+        if not config.core.metadata_secret:
+            overrides.setdefault("core", {})["metadata_secret"] = self.credentials.metadata_secret
+        compute_port = _metadata_port(config)
+        if compute_port is not None and "metadata_url" not in raw.get("network_agent", {}):
+            overrides["network_agent"] = {"metadata_url": f"http://127.0.0.1:{compute_port}"}
+        return config.with_overrides(**overrides)
 
     def _prepare_hypervisor(self, config: Config, report: Step) -> Config:
         """Start libvirtd (the state directory's own, by default) when this process runs libvirt agents."""
@@ -128,6 +154,7 @@ class Cloud:
             demo_password=self.credentials.demo_password,
             region=identity_conf.load(self.config).region,
             endpoints=[(e.service_type, e.name, e.url) for e in self.endpoints],
+            service_users=[("stratus", self.credentials.service_password)] if self.credentials.service_password else [],
         )
 
     def _seed(self, report: Step) -> None:
@@ -137,6 +164,9 @@ class Cloud:
         compute = next((e for e in self.endpoints if e.service_type == "compute"), None)
         if compute is not None and self.identity_url is not None:
             ensure_flavors(compute.url, self.identity_url, self.credentials.admin_password, report)
+        network = next((e for e in self.endpoints if e.service_type == "network"), None)
+        if network is not None and self.identity_url is not None and self.config.core.seed_networks:
+            self._seed_networks(network.url, report)
         image = next((e for e in self.endpoints if e.service_type == "image"), None)
         if image is None or self.identity_url is None or not self.config.core.seed_images:
             return
@@ -146,6 +176,27 @@ class Cloud:
             ensure_testvm(image.url, self.identity_url, self.credentials.admin_password, cache, report)
         except Exception as exc:  # the cloud still works without it; say how to get it
             LOG.error("could not register the testvm image (%s); run `stratus image build-testvm` to see why", exc)
+
+    def _seed_networks(self, network_url: str, report: Step) -> None:
+        from stratus.cli.seed_network import ensure_networks
+        from stratus.network import conf as network_conf
+
+        agent = network_conf.agent_config(self.config)
+        if not agent.external_cidr or not agent.bridge_mappings:
+            LOG.info("no external_cidr/bridge_mappings in [network_agent]: not creating the public network")
+            return
+        try:
+            ensure_networks(
+                network_url,
+                str(self.identity_url),
+                admin_password=self.credentials.admin_password,
+                demo_password=self.credentials.demo_password,
+                external_cidr=agent.external_cidr,
+                physnet=next(iter(agent.bridge_mappings)),
+                report=report,
+            )
+        except Exception as exc:  # the cloud still works without them; say what failed
+            LOG.error("could not create the public/private networks: %s", exc)
 
     @property
     def identity_url(self) -> str | None:
@@ -166,6 +217,14 @@ class Cloud:
             _quietly("stopping the private libvirtd", lambda: stop_libvirt(self.config.core.state_dir))
             self._private_libvirt = False
         self.servers, self.services, self.bus = [], [], None
+
+
+def _metadata_port(config: Config) -> int | None:
+    try:
+        from stratus.compute import conf as compute_conf
+    except ImportError:
+        return None
+    return compute_conf.load(config).metadata_port
 
 
 def _quietly(what: str, action: Callable[[], None]) -> None:

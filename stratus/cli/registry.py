@@ -38,17 +38,29 @@ SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec("identity", "stratus.identity.service", "IdentityService", "/v3"),
     ServiceSpec("image", "stratus.image.service", "ImageService", ""),
     ServiceSpec("compute", "stratus.compute.service", "ComputeService", "/v2.1"),
-    # The network service joins the all-in-one with its host side (OVN daemons, VIF plugging, metadata
-    # proxy): until then its API would accept networks that carry no packets.
+    ServiceSpec("network", "stratus.network.service", "NetworkService", ""),
 )
 
 
-# Options by which later services find an earlier one's API root. The all-in-one process fills them
-# in from where it actually serves each API; a deployment across hosts sets them in its config.
+# Options by which services find each other's API root. The all-in-one process fills them in from
+# where it serves each API (read from each service's configured port before any is built, since
+# compute and network need each other); a deployment across hosts sets them in its config.
 URL_OPTIONS: dict[str, tuple[tuple[str, str], ...]] = {
     "identity": (("core", "identity_url"),),
     "image": (("compute", "image_url"),),
+    "compute": (("network", "compute_url"),),
+    "network": (("compute", "network_url"),),
 }
+
+
+def configured_port(spec: ServiceSpec, config: Any) -> int | None:
+    """The port ``spec``'s service will listen on, from its ``<package>.conf.load(config).port``."""
+    package = spec.module.rsplit(".", 1)[0]
+    try:
+        conf = importlib.import_module(f"{package}.conf")
+        return int(conf.load(config).port)
+    except (ImportError, AttributeError):
+        return None
 
 
 def load_class(spec: ServiceSpec) -> type | None:

@@ -20,13 +20,18 @@ TESTVM_NAME = "testvm"
 
 
 def admin_token(identity_url: str, password: str) -> str:
+    return project_token(identity_url, "admin", password, "admin")
+
+
+def project_token(identity_url: str, user: str, password: str, project: str) -> str:
+    """A token of ``user`` (Default domain) scoped to ``project``."""
     body = {
         "auth": {
             "identity": {
                 "methods": ["password"],
-                "password": {"user": {"name": "admin", "domain": {"id": "default"}, "password": password}},
+                "password": {"user": {"name": user, "domain": {"id": "default"}, "password": password}},
             },
-            "scope": {"project": {"name": "admin", "domain": {"id": "default"}}},
+            "scope": {"project": {"name": project, "domain": {"id": "default"}}},
         }
     }
     resp = httpx.post(f"{identity_url.rstrip('/')}/auth/tokens", json=body, timeout=30)

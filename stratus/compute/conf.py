@@ -12,6 +12,10 @@ from stratus.core.config import Config, Section
 class ComputeConfig(Section):
     port: int = Field(8774, description="Port of the Compute v2.1 API.")
     image_url: str = Field("http://127.0.0.1:9292", description="Image API root used to check image refs.")
+    network_url: str | None = Field(
+        None, description="Networking API root; unset means servers get no ports (no network service)."
+    )
+    metadata_port: int = Field(8775, description="Port of the metadata API the metadata proxies forward to.")
     default_availability_zone: str = Field("nova", description="Zone of hosts that do not name one.")
     service_down_time: int = Field(60, ge=1, description="Seconds without a heartbeat before a host is down.")
     max_limit: int = Field(1000, ge=1, description="Largest page size of server lists.")
@@ -89,6 +93,9 @@ class AgentConfig(Section):
     )
     image_url: str | None = Field(
         None, description="Image API root for snapshots and downloads (default: [compute]'s)."
+    )
+    vif_plugging_timeout: float = Field(
+        60.0, gt=0, description="Seconds a build waits for network-vif-plugged of every port before it fails."
     )
 
 

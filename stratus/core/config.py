@@ -46,8 +46,24 @@ class CoreConfig(Section):
     identity_url: str = Field("http://127.0.0.1:5000", description="Identity API root for token checks.")
     token_cache_ttl: float = Field(30.0, description="Seconds a validated token is cached by the other APIs.")
     seed_images: bool = Field(True, description="On start, build and register the public testvm image if missing.")
+    seed_networks: bool = Field(
+        True, description="On start, create the external network public and the demo project's private network."
+    )
     log_level: str = "INFO"
     max_request_body_bytes: int = Field(1024 * 1024, description="Larger JSON bodies get 413.")
+    metadata_secret: str = Field(
+        "", description="Shared secret the metadata proxies sign instance ids with and the compute metadata API checks."
+    )
+
+
+class ServiceAuthConfig(Section):
+    """[service_auth]: the user services act as when they call each other's APIs (Nova's [neutron] / [nova])."""
+
+    username: str = Field("stratus", description="Service user name (it needs the admin role on its project).")
+    password: str = Field("", description="Its password; empty means service-to-service calls are not configured.")
+    project_name: str = Field("service", description="Project the service token is scoped to.")
+    user_domain_name: str = Field("Default", description="Domain of the service user.")
+    project_domain_name: str = Field("Default", description="Domain of the service project.")
 
 
 class Config:

@@ -46,8 +46,13 @@ def bootstrap(
     demo_password: str,
     region: str = "RegionOne",
     endpoints: Sequence[tuple[str, str, str]] = (),
+    service_users: Sequence[tuple[str, str]] = (),
 ) -> BootstrapResult:
-    """Create what is missing; ``endpoints`` are (service_type, service_name, url) triples."""
+    """Create what is missing; ``endpoints`` are (service_type, service_name, url) triples.
+
+    ``service_users`` are (name, password) pairs: users other services act as when they call each
+    other (compute binding ports, network sending vif-plugged events), admin on project ``service``.
+    """
     rounds = service.conf.password_hash_rounds
     with service.db.session() as session:
         _ensure_default_domain(session)
@@ -64,6 +69,12 @@ def bootstrap(
         demo_project = _ensure_project(session, "demo", "Project for the demo user.")
         demo_user = _ensure_user(session, "demo", demo_password, demo_project.id, rounds)
         _ensure_grant(session, USER_PROJECT, demo_user.id, demo_project.id, role_ids["member"])
+        if service_users:
+            service_project = _ensure_project(session, "service", "Project of the services' own users.")
+            for name, password in service_users:
+                user = _ensure_user(session, name, password, service_project.id, rounds)
+                for role in ("admin", "service"):
+                    _ensure_grant(session, USER_PROJECT, user.id, service_project.id, role_ids[role])
         if endpoints:
             _ensure_region(session, region)
             for service_type, service_name, url in endpoints:

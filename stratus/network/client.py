@@ -123,3 +123,36 @@ class NetworkClient:
 
     def show_network(self, network_id: str) -> dict[str, Any]:
         return self._call("GET", f"/v2.0/networks/{network_id}")["network"]  # type: ignore[no-any-return]
+
+
+AGENT_TOPIC = "network-agent.{host}"
+"""Bus topic the network agent of one host serves (``plug_vif`` / ``unplug_vif``)."""
+
+
+class NetworkAgentClient:
+    """Asks the network agent of ``host`` over the bus to plug or unplug a VIF (the compute agent's side).
+
+    ``plug_vif`` returns once the tap exists and sits on the integration bridge with
+    ``external_ids:iface-id=<port_id>``; whether OVN has bound it is told later by the
+    ``network-vif-plugged`` event the network service sends to compute.
+    """
+
+    def __init__(self, bus: Any, host: str, *, timeout: float = 60.0):
+        self._bus = bus
+        self._topic = AGENT_TOPIC.format(host=host)
+        self._timeout = timeout
+
+    def plug_vif(self, *, port_id: str, network_id: str, mac_address: str, devname: str, mtu: int) -> None:
+        self._bus.call(
+            self._topic,
+            "plug_vif",
+            timeout=self._timeout,
+            port_id=port_id,
+            network_id=network_id,
+            mac_address=mac_address,
+            devname=devname,
+            mtu=mtu,
+        )
+
+    def unplug_vif(self, *, port_id: str, devname: str) -> None:
+        self._bus.call(self._topic, "unplug_vif", timeout=self._timeout, port_id=port_id, devname=devname)

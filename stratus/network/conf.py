@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 
 from stratus.core.config import Config, Section
@@ -43,6 +45,59 @@ class NetworkConfig(Section):
     mac_prefix: str = Field("fa:16:3e", description="The first three octets of generated MAC addresses.")
     quotas: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_QUOTAS), description="Default quotas.")
     limit_max: int = Field(1000, ge=1, description="Largest page size a list request may ask for.")
+    compute_url: str | None = Field(
+        None, description="Compute API root that gets network-vif-plugged events (unset: none are sent)."
+    )
+    run_ovn_central: bool = Field(
+        True,
+        description="Start and supervise OVN central (NB/SB ovsdb-server, ovn-northd) under <state_dir>/ovn "
+        "when backend is ovn and ovn_nb_connection is unset.",
+    )
+
+
+class NetworkAgentConfig(Section):
+    """[network_agent]: the host side (OVS + ovn-controller, VIF plugging, metadata proxies)."""
+
+    enabled: bool = Field(True, description="Run the network agent of this host in this process (backend ovn).")
+    run_daemons: bool = Field(
+        True, description="Start and supervise ovsdb-server, ovs-vswitchd and ovn-controller under <state_dir>/ovs."
+    )
+    ovn_sb_connection: str | None = Field(
+        None, description="OVN SB address ovn-controller connects to (default unix:<state_dir>/ovn/sb.sock)."
+    )
+    datapath_type: str = Field(
+        "auto", description="OVS datapath: system (kernel module), netdev (userspace) or auto (netdev without module)."
+    )
+    integration_bridge: str = Field("br-int", description="Bridge OVN programs and VIFs are plugged into.")
+    encap_type: str = Field("geneve", description="Tunnel type between chassis.")
+    encap_ip: str = Field("127.0.0.1", description="This chassis' tunnel endpoint address.")
+    bridge_mappings: dict[str, str] = Field(
+        default_factory=lambda: {"public": "br-ex"}, description="physnet -> OVS bridge on this host."
+    )
+    gateway_chassis: bool = Field(True, description="Offer this chassis for router gateways (enable-chassis-as-gw).")
+    external_cidr: str | None = Field(
+        "172.24.4.1/24",
+        description="Address this host takes on the bridge of the first physnet, so floating IPs answer the host.",
+    )
+    metadata_url: str = Field("http://127.0.0.1:8775", description="Compute metadata API the proxies forward to.")
+
+
+def agent_config(config: Config) -> NetworkAgentConfig:
+    return config.section("network_agent", NetworkAgentConfig)
+
+
+def ovs_dir(config: Config) -> Path:
+    """Run/db/log directory of this host's ovsdb-server, ovs-vswitchd and ovn-controller."""
+    return Path(config.core.state_dir) / "ovs"
+
+
+def ovn_dir(config: Config) -> Path:
+    """Run/db/log directory of OVN central (NB, SB, northd)."""
+    return Path(config.core.state_dir) / "ovn"
+
+
+def sb_connection(config: Config, network: NetworkConfig) -> str:
+    return network.ovn_sb_connection or f"unix:{ovn_dir(config)}/sb.sock"
 
 
 def load(config: Config) -> NetworkConfig:
@@ -50,4 +105,4 @@ def load(config: Config) -> NetworkConfig:
 
 
 def nb_connection(config: Config, network: NetworkConfig) -> str:
-    return network.ovn_nb_connection or f"unix:{config.core.state_dir}/ovn/nb.sock"
+    return network.ovn_nb_connection or f"unix:{ovn_dir(config)}/nb.sock"

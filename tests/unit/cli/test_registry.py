@@ -18,14 +18,23 @@ def test_missing_class_is_skipped() -> None:
     assert registry.load_class(registry.ServiceSpec("x", "stratus.cli.registry", "NoSuchClass", "")) is None
 
 
-def test_identity_comes_first_and_network_waits_for_its_host_side() -> None:
+def test_identity_comes_first() -> None:
     assert registry.SERVICES[0].name == "identity"
-    # network joins the all-in-one once its host side exists (see registry.py)
-    assert {s.name: s.endpoint_path for s in registry.SERVICES} == {
+    paths = {s.name: s.endpoint_path for s in registry.SERVICES}
+    assert {k: paths[k] for k in ("identity", "image", "compute", "network")} == {
         "identity": "/v3",
         "image": "",
         "compute": "/v2.1",
+        "network": "",
     }
+
+
+def test_configured_port_reads_the_services_section() -> None:
+    from stratus.core.config import Config
+
+    spec = next(s for s in registry.SERVICES if s.name == "network")
+    assert registry.configured_port(spec, Config({})) == 9696
+    assert registry.configured_port(spec, Config({"network": {"port": 19696}})) == 19696
 
 
 def test_broken_module_is_skipped(tmp_path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
