@@ -12,6 +12,7 @@ from stratus.core.policy import Enforcer
 from stratus.network import conf, policies
 from stratus.network.backends.base import NetworkBackend, load_backend
 from stratus.network.core.base import Deps, WriteSerializer
+from stratus.network.core.compute_notifier import ComputeNotifier
 from stratus.network.core.dataplane import PORT_DOWN_EVENT, PORT_UP_EVENT, DataPlane
 from stratus.network.core.floatingips import FloatingIpManager
 from stratus.network.core.networks import NetworkManager
@@ -42,6 +43,20 @@ class StatusEndpoint:
     def set_port_status(self, port_id: str, status: str) -> bool:
         return self._service.set_port_status(port_id, status) is not None
 
+    def metadata_port(self, network_id: str) -> dict[str, Any] | None:
+        """The network's metadata port for the proxies: ``{"port_id", "mac_address", "cidrs", "mtu"}``."""
+        from stratus.network.core import metadata_lookup
+
+        with self._service.db.reader() as session:
+            return metadata_lookup.metadata_port(session, network_id)
+
+    def lookup_instance(self, network_id: str, address: str) -> dict[str, str] | None:
+        """``{"device_id", "project_id"}`` of the instance holding ``address`` on ``network_id``."""
+        from stratus.network.core import metadata_lookup
+
+        with self._service.db.reader() as session:
+            return metadata_lookup.lookup_instance(session, network_id, address)
+
 
 class NetworkService:
     name = "network"
@@ -68,15 +83,20 @@ class NetworkService:
         upgrade(database, "stratus.network:migrations")
         self.db = WriteSerializer(database)
         self.enforcer = Enforcer(policies.RULES)
+        remote_nb_only = self.conf.ovn_nb_connection and not self.conf.ovn_sb_connection  # no SB guessed then
         self.backend = backend or load_backend(
             self.conf.backend,
             nb_connection=conf.nb_connection(config, self.conf),
-            sb_connection=self.conf.ovn_sb_connection,
+            sb_connection=None if remote_nb_only else conf.sb_connection(config, self.conf),
             timeout=self.conf.ovsdb_timeout,
             gateway_chassis=tuple(self.conf.gateway_chassis),
             distributed_floating_ips=self.conf.distributed_floating_ips,
         )
         self.dataplane = DataPlane(self.db, self.conf, self.backend, bus)
+        # network-vif-plugged / -unplugged to compute (None when compute_url or [service_auth] is unset)
+        self.compute_notifier = ComputeNotifier.from_config(config, self.conf.compute_url)
+        if self.compute_notifier is not None:
+            self.dataplane.status_listeners.append(self.compute_notifier)
         self.deps = Deps(db=self.db, conf=self.conf, enforcer=self.enforcer, dataplane=self.dataplane)
         self.networks = NetworkManager(self.deps)
         self.subnets = SubnetManager(self.deps)
@@ -87,6 +107,8 @@ class NetworkService:
         self.quotas = QuotaManager(self.deps)
         self._rpc: Any = None
         self._started = False
+        self.central: Any = None  # agent.central.OvnCentral when this process runs OVN central
+        self.agent: Any = None  # agent.service.NetworkAgent in the all-in-one process
         self.app: FastAPI = create_app(self)
 
     @property
@@ -98,12 +120,31 @@ class NetworkService:
         if self._started:
             return
         self._started = True
+        self._start_central()
         self.dataplane.start()
         if self.bus is not None:
             try:
                 self._rpc = self.bus.serve(STATUS_TOPIC, StatusEndpoint(self), workers=2)
             except Exception:  # the API works without the bus path
                 LOG.exception("could not serve %s on the bus", STATUS_TOPIC)
+        self._start_agent()
+
+    def _start_central(self) -> None:
+        """OVN central (NB, SB, northd) under <state_dir>/ovn, unless the NB is elsewhere or run_ovn_central is off."""
+        if self.conf.backend == "ovn" and self.conf.run_ovn_central and not self.conf.ovn_nb_connection:
+            from stratus.network.agent.central import OvnCentral
+
+            self.central = OvnCentral(conf.ovn_dir(self.config))
+            self.central.start()
+
+    def _start_agent(self) -> None:
+        """This host's network agent, in this process (all-in-one), when [network_agent] enabled and there is a bus."""
+        if self.conf.backend == "ovn" and conf.agent_config(self.config).enabled and self.bus is not None:
+            from stratus.network.agent.service import NetworkAgent
+
+            agent = NetworkAgent(self.config, self.bus)
+            agent.start()  # closes what it started if it fails
+            self.agent = agent
 
     def set_port_status(self, port_id: str, status: str) -> bool | None:
         """Set a port ACTIVE/DOWN/BUILD/ERROR; publishes network.port.up/down on a change. None: no such port."""
@@ -119,6 +160,13 @@ class NetworkService:
         return self.dataplane.resync()
 
     def close(self) -> None:
+        if self.agent is not None:
+            try:
+                self.agent.close()
+            except Exception:
+                LOG.exception("stopping the network agent failed")
+        if self.compute_notifier is not None:
+            self.compute_notifier.close()
         if self._rpc is not None:
             try:
                 self._rpc.stop()
@@ -129,3 +177,5 @@ class NetworkService:
         else:
             self.backend.close()
         self.db.dispose()
+        if self.central is not None:
+            self.central.stop()

@@ -219,6 +219,7 @@ class DataPlane:
             payload = {
                 "port_id": port_id,
                 "device_id": row.device_id,
+                "device_owner": row.device_owner,
                 "host": row.binding_host_id,
                 "network_id": row.network_id,
                 "status": status,

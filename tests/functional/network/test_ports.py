@@ -200,7 +200,14 @@ def test_status_over_the_bus(tmp_path: object) -> None:
             wait_for(lambda: bool(seen), 10, "network.port.up")
             assert seen[0] == (
                 "network.port.up",
-                {"port_id": port["id"], "device_id": "vm-7", "host": "", "network_id": net["id"], "status": "ACTIVE"},
+                {
+                    "port_id": port["id"],
+                    "device_id": "vm-7",
+                    "device_owner": "",
+                    "host": "",
+                    "network_id": net["id"],
+                    "status": "ACTIVE",
+                },
             )
         finally:
             service.close()

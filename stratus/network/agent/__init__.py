@@ -1,0 +1,1 @@
+"""The host half of the network service: OVS/OVN daemons, VIF plugging, metadata proxies."""
