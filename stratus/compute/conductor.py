@@ -33,6 +33,7 @@ from stratus.compute.models import (
     ResourceProvider,
     ServerGroupMember,
 )
+from stratus.compute.ports import InstancePorts, PortAllocationError, vif_specs
 from stratus.compute.rpcapi import ComputeAgentAPI
 from stratus.compute.scheduler import claims
 from stratus.compute.scheduler.filters import HostState
@@ -69,8 +70,17 @@ def migration_consumer(instance_uuid: str) -> str:
 class ConductorManager:
     """RPC endpoint of ``compute-conductor``. Every public method is callable over the bus."""
 
-    def __init__(self, db: Database, bus: Bus, conf: SchedulerConfig, *, scheduler: SchedulerManager | None = None):
+    def __init__(
+        self,
+        db: Database,
+        bus: Bus,
+        conf: SchedulerConfig,
+        *,
+        scheduler: SchedulerManager | None = None,
+        ports: InstancePorts | None = None,
+    ):
         self._db = db
+        self._ports = ports
         self._bus = bus
         self._conf = conf
         self._ratios = claims.AllocationRatios(
@@ -176,8 +186,13 @@ class ConductorManager:
             if result == "Error":
                 action.message = "Error"
 
-    def build_failed(self, ctx: dict[str, Any], host: str, instance_uuid: str, reason: str) -> None:
-        """Free the claim on the failed host, then try the alternates (and a fresh selection) up to max_attempts."""
+    def build_failed(
+        self, ctx: dict[str, Any], host: str, instance_uuid: str, reason: str, reschedule: bool = True
+    ) -> None:
+        """Free the claim on the failed host, then try the alternates (and a fresh selection) up to max_attempts.
+
+        ``reschedule=False``: the build is aborted, the server goes to ERROR with ``reason`` as its fault.
+        """
         build = dict(ctx.get("build") or {})
         failures = [*build.get("failures", []), [host, reason]]
         with self._db.session() as session:
@@ -186,6 +201,9 @@ class ConductorManager:
             if inst is None or inst.deleted:
                 return
             inst.host = inst.node = None
+        if not reschedule:
+            self._error(instance_uuid, reason, host)
+            return
         if "request_spec" not in build:
             self._error(instance_uuid, _failures_message(failures), host)
             return
@@ -276,8 +294,54 @@ class ConductorManager:
         instance = replace(claimed, image=spec.image) if claimed else self._instance_spec(sel.instance_uuid, spec)
         if instance is None:
             return
+        if self._ports is not None:
+            instance = self._bind_ports(instance, sel.host)
+            if instance is None:
+                return
         build = {"request_spec": spec.to_dict(), "alternates": sel.alternates, "failures": failures}
         self._agents.build_and_run_instance({**ctx, "build": build}, sel.host, instance)
+
+    def _bind_ports(self, instance: InstanceSpec, host: str) -> InstanceSpec | None:
+        """Create/bind the ports on ``host`` (or move them there on a reschedule); None if the build ends here."""
+        assert self._ports is not None
+        with self._db.reader() as session:
+            inst = session.get(Instance, instance.uuid)
+            if inst is None or inst.deleted:
+                return None
+            requested, bound = inst.requested_networks, list(inst.network_info or [])
+            project_id, zone = inst.project_id, inst.availability_zone
+        try:
+            if bound:
+                info = self._ports.rebind(bound, host)
+            else:
+                info = self._ports.allocate(
+                    instance_uuid=instance.uuid, project_id=project_id, host=host, zone=zone, requested=requested
+                )
+        except PortAllocationError as exc:
+            LOG.warning("ports of %s could not be bound on %s: %s", instance.uuid, host, exc)
+            with self._db.session() as session:
+                claims.free(session, instance.uuid)
+                row = session.get(Instance, instance.uuid)
+                if row is not None:
+                    row.host = row.node = None
+            self._error(instance.uuid, f"Build of instance {instance.uuid} aborted: {exc}", host)
+            return None
+        if not self._update(instance.uuid, {"network_info": info}):
+            self._ports.release(instance.uuid, info)  # deleted meanwhile
+            return None
+        return replace(instance, vifs=vif_specs(info))
+
+    def _release_ports(self, instance_uuid: str, *, clear: bool) -> None:
+        """Delete/unbind the ports of a server that is gone or failed for good."""
+        if self._ports is None:
+            return
+        with self._db.session() as session:
+            inst = session.get(Instance, instance_uuid)
+            info = list(inst.network_info or []) if inst is not None else []
+            if info and clear and inst is not None:
+                inst.network_info = []
+        if info:
+            self._ports.release(instance_uuid, info)
 
     def _on_build_claim(self, session: Session, instance_uuid: str, host: HostState) -> None:
         inst = session.get(Instance, instance_uuid)
@@ -321,7 +385,8 @@ class ConductorManager:
                 if key not in UPDATABLE:
                     raise ValueError(f"instance field {key!r} cannot be set by an agent")
                 setattr(inst, key, _parse_time(value) if key.endswith("_at") else value)
-            if changes.get("vm_state") == "deleted":
+            deleted = changes.get("vm_state") == "deleted"
+            if deleted:
                 now = utcnow()
                 inst.deleted, inst.deleted_at, inst.task_state = True, now, None
                 inst.terminated_at = inst.terminated_at or now
@@ -330,6 +395,8 @@ class ConductorManager:
                 session.execute(sa.delete(ServerGroupMember).where(ServerGroupMember.instance_uuid == instance_uuid))
             payload = _payload(inst)
         self._publish(payload)
+        if deleted:
+            self._release_ports(instance_uuid, clear=False)
         return True
 
     def _power_changed(self, instance_uuid: str, power: int) -> None:
@@ -343,8 +410,10 @@ class ConductorManager:
         self._notify(instance_uuid)
 
     def _error(self, instance_uuid: str, message: str, host: str | None) -> None:
+        """A build failed for good: fault, ERROR, and its ports are released (as Nova deallocates)."""
         self._fault(instance_uuid, host, message, code=500)
         self._update(instance_uuid, {"vm_state": "error", "task_state": None})
+        self._release_ports(instance_uuid, clear=True)
 
     def _fault(self, instance_uuid: str, host: str | None, message: str, *, details: str = "", code: int = 500) -> None:
         short = message if len(message) <= FAULT_MESSAGE_MAX else message[: FAULT_MESSAGE_MAX - 3] + "..."
@@ -450,6 +519,7 @@ def _instance_spec(session: Session, inst: Instance, spec: RequestSpec | None) -
         user_data=inst.user_data,
         key_data=inst.key_data,
         metadata=metadata,
+        vifs=vif_specs(inst.network_info or []),
         availability_zone=inst.availability_zone,
     )
 

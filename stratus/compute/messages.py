@@ -62,9 +62,18 @@ class ImageSpec(Message):
     properties: dict[str, Any] = field(default_factory=dict)
 
 
+def tap_devname(port_id: str) -> str:
+    """The host tap of a port when none is given: 'tap' + 11 characters of its id (fits IFNAMSIZ, as Nova)."""
+    return f"tap{port_id[:11]}"
+
+
 @dataclass
 class VifSpec(Message):
-    """A port to plug: the network issue fills these from the network API."""
+    """A port to plug (the conductor fills these from the network API when it binds the ports).
+
+    ``vif_type`` "ovs": the network agent plugs a tap named ``devname`` into the integration bridge and
+    the guest uses it as is. ``active``: the port was already ACTIVE, so no ``network-vif-plugged`` comes.
+    """
 
     port_id: str
     network_id: str
@@ -73,6 +82,7 @@ class VifSpec(Message):
     mtu: int = 1442
     vif_type: str = "ovs"
     devname: str = ""
+    active: bool = False
 
 
 @dataclass

@@ -15,6 +15,9 @@ from stratus.core.bus import Bus
 
 CONDUCTOR_TOPIC = "compute-conductor"
 AGENT_TOPIC = "compute"
+EVENTS_TOPIC = "compute-events"
+"""Server events for the agent of one host (``compute-events.<host>``): served apart from ``compute.<host>``
+so a build that waits for ``network-vif-plugged`` never holds up the event it waits for."""
 
 
 class ConductorAPI:
@@ -72,9 +75,23 @@ class ConductorAPI:
             result=result,
         )
 
-    def build_failed(self, ctx: dict[str, Any], host: str, instance_uuid: str, reason: str) -> None:
-        """The agent could not build: the conductor frees the claim and tries an alternate host."""
-        self._bus.cast(CONDUCTOR_TOPIC, "build_failed", ctx=ctx, host=host, instance_uuid=instance_uuid, reason=reason)
+    def build_failed(
+        self, ctx: dict[str, Any], host: str, instance_uuid: str, reason: str, *, reschedule: bool = True
+    ) -> None:
+        """The agent could not build: the conductor frees the claim and tries an alternate host.
+
+        ``reschedule=False`` (e.g. the network never plugged the VIFs): the server goes to ERROR with
+        ``reason`` as its fault, and its ports are released.
+        """
+        self._bus.cast(
+            CONDUCTOR_TOPIC,
+            "build_failed",
+            ctx=ctx,
+            host=host,
+            instance_uuid=instance_uuid,
+            reason=reason,
+            reschedule=reschedule,
+        )
 
     def host_instances(self, host: str) -> list[dict[str, Any]]:
         """What the database says runs on ``host`` (uuid, vm_state, task_state, power_state)."""
@@ -108,8 +125,15 @@ class ComputeAgentAPI:
     def build_and_run_instance(self, ctx: dict[str, Any], host: str, instance: InstanceSpec) -> None:
         self._cast(host, "build_and_run_instance", ctx=ctx, instance=instance.to_dict())
 
-    def terminate_instance(self, ctx: dict[str, Any], host: str, instance_uuid: str) -> None:
-        self._cast(host, "terminate_instance", ctx=ctx, instance_uuid=instance_uuid)
+    def terminate_instance(
+        self, ctx: dict[str, Any], host: str, instance_uuid: str, vifs: list[dict[str, Any]] | None = None
+    ) -> None:
+        """Destroy the guest, then unplug ``vifs`` (``network_info`` entries: port_id, devname)."""
+        self._cast(host, "terminate_instance", ctx=ctx, instance_uuid=instance_uuid, vifs=vifs or [])
+
+    def external_instance_event(self, ctx: dict[str, Any], host: str, events: list[dict[str, Any]]) -> None:
+        """Server events (``os-server-external-events``: name, server_uuid, tag, status) for ``host``'s agent."""
+        self._bus.cast(EVENTS_TOPIC, "external_instance_event", server=host, ctx=ctx, events=events)
 
     def power_action(self, ctx: dict[str, Any], host: str, instance_uuid: str, action: str, **params: Any) -> None:
         """action: stop start reboot pause unpause suspend resume (reboot takes hard=bool)."""

@@ -18,9 +18,12 @@ from stratus.compute.core.instance_actions import InstanceActionManager
 from stratus.compute.core.keypairs import KeyPairManager
 from stratus.compute.core.metadata import MetadataManager
 from stratus.compute.core.network import NetworkBinder, NoNetwork
+from stratus.compute.core.network_binder import NetworkApiBinder
 from stratus.compute.core.quotas import QuotaManager
 from stratus.compute.core.server_groups import ServerGroupManager
 from stratus.compute.core.servers import ServerManager
+from stratus.compute.metadata import create_metadata_app
+from stratus.compute.ports import InstancePorts
 from stratus.core.api.auth import Authenticator, build_authenticator
 from stratus.core.config import Config
 from stratus.core.db import Database, upgrade
@@ -65,7 +68,7 @@ class ComputeService:
             enforcer=self.enforcer,
             bus=bus,
             images=ImageLookup(self.conf.image_url, image_transport),
-            network=network or NoNetwork(),
+            network=network or self._network_binder(config),
         )
         self.deps = deps
         self.servers = ServerManager(deps)
@@ -79,6 +82,24 @@ class ComputeService:
         self.hosts = HostManager(deps)
         self.workers: Any = None
         self.app: FastAPI = create_app(self)
+        # Served beside the catalog endpoint: what the metadata proxies forward guests' requests to.
+        self.extra_apps: list[tuple[str, Any, int]] = [
+            (
+                "metadata",
+                create_metadata_app(
+                    self.db, config.core.metadata_secret, default_availability_zone=self.conf.default_availability_zone
+                ),
+                self.conf.metadata_port,
+            )
+        ]
+
+    def _network_binder(self, config: Config) -> NetworkBinder:
+        """The network API as the user sees it when ``[compute] network_url`` is set, else no networking."""
+        url = self.conf.network_url
+        if not url:
+            return NoNetwork()
+        ports = InstancePorts.from_config(config, url, self.conf.default_availability_zone)
+        return NetworkApiBinder(url, ports=ports)
 
     @property
     def port(self) -> int:

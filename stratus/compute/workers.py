@@ -15,6 +15,8 @@ from stratus.compute.agent.images import ImageSourceFactory, image_api_factory
 from stratus.compute.agent.manager import ComputeAgent
 from stratus.compute.conductor import ConductorManager
 from stratus.compute.conf import AgentConfig, SchedulerConfig, agent_config, resolve_driver, scheduler_config
+from stratus.compute.conf import load as compute_config
+from stratus.compute.ports import InstancePorts
 from stratus.compute.rpcapi import CONDUCTOR_TOPIC
 from stratus.compute.virt import load_driver
 from stratus.compute.virt.base import ComputeDriver
@@ -36,6 +38,7 @@ class ComputeWorkers:
         *,
         image_source_factory: ImageSourceFactory | None = None,
         driver_factory: Callable[[str], ComputeDriver] | None = None,
+        ports: InstancePorts | None = None,
     ):
         config: Config = service_or_config if isinstance(service_or_config, Config) else service_or_config.config
         self.config = config
@@ -46,6 +49,11 @@ class ComputeWorkers:
         self._driver_factory = driver_factory
         self._images = image_source_factory or image_api_factory(self.agent_conf.image_url or "")
         self.conductor: ConductorManager | None = None
+        # the conductor binds ports only with [compute] network_url and a [service_auth] password
+        compute = compute_config(config)
+        self.ports = ports or InstancePorts.from_config(config, compute.network_url, compute.default_availability_zone)
+        if self.ports is None and compute.network_url:
+            LOG.warning("[compute] network_url is set but [service_auth] password is not: servers get no ports")
         self.agents: dict[str, ComputeAgent] = {}
         self._server: RpcServer | None = None
 
@@ -75,7 +83,7 @@ class ComputeWorkers:
 
     def start(self) -> None:
         if self.db is not None:
-            self.conductor = ConductorManager(self.db, self.bus, self.scheduler_conf)
+            self.conductor = ConductorManager(self.db, self.bus, self.scheduler_conf, ports=self.ports)
             self._server = self.bus.serve(
                 CONDUCTOR_TOPIC, self.conductor, workers=self.scheduler_conf.conductor_workers
             )

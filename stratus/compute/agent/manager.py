@@ -17,11 +17,14 @@ from typing import Any
 
 from stratus.compute import messages
 from stratus.compute.agent.images import ImageSourceFactory
+from stratus.compute.agent.vif_events import VifEventRegistry
+from stratus.compute.agent.vifs import NetworkAgent, VifPlugger, VifPlugTimeout
 from stratus.compute.conf import AgentConfig
-from stratus.compute.messages import InstanceInfo, InstanceSpec
-from stratus.compute.rpcapi import AGENT_TOPIC, ConductorAPI
+from stratus.compute.messages import InstanceInfo, InstanceSpec, VifSpec
+from stratus.compute.rpcapi import AGENT_TOPIC, EVENTS_TOPIC, ConductorAPI
 from stratus.compute.virt.base import ComputeDriver, InstanceNotFound
 from stratus.core.bus import Bus, RpcServer
+from stratus.network.client import NetworkAgentClient
 
 LOG = logging.getLogger(__name__)
 
@@ -42,33 +45,53 @@ POWER_ACTIONS: dict[str, tuple[DriverCall, str, int, str]] = {
 class ComputeAgentManager:
     """RPC endpoint of ``compute.<host>``. Calls for one instance run one at a time."""
 
-    def __init__(self, host: str, driver: ComputeDriver, conductor: ConductorAPI, images: ImageSourceFactory):
+    def __init__(
+        self,
+        host: str,
+        driver: ComputeDriver,
+        conductor: ConductorAPI,
+        images: ImageSourceFactory,
+        *,
+        network_agent: NetworkAgent | None = None,
+        vif_plugging_timeout: float = 60.0,
+    ):
         self._host = host
         self._driver = driver
         self._conductor = conductor
         self._images = images
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
+        self.vif_events = VifEventRegistry()
+        self._vifs = VifPlugger(network_agent, self.vif_events, vif_plugging_timeout) if network_agent else None
 
     def build_and_run_instance(self, ctx: dict[str, Any], instance: dict[str, Any]) -> None:
         spec = InstanceSpec.from_dict(instance)
         with self._lock(spec.uuid), self._event(ctx, spec.uuid, "compute__do_build_and_run_instance") as ev:
             try:
+                self._plug_vifs(spec)
                 self._driver.spawn(spec, self._images(ctx))
             except Exception as exc:
                 ev.failed(exc)
                 LOG.warning("%s: build of %s failed: %s", self._host, spec.uuid, exc)
                 self._driver.destroy(spec.uuid)
-                self._conductor.build_failed(ctx, self._host, spec.uuid, str(exc) or type(exc).__name__)
+                self._unplug_vifs(spec.uuid, spec.vifs)
+                reason = str(exc) or type(exc).__name__
+                # Nova aborts (no reschedule) when the network never plugged the VIFs
+                reschedule = not isinstance(exc, VifPlugTimeout)
+                self._conductor.build_failed(ctx, self._host, spec.uuid, reason, reschedule=reschedule)
                 return
             changes = {"vm_state": "active", "task_state": None, "power_state": messages.RUNNING}
             if not self._conductor.instance_update(self._host, spec.uuid, launched_at=_utcnow(), **changes):
                 LOG.info("%s: instance %s was deleted while building; removing its guest", self._host, spec.uuid)
                 self._driver.destroy(spec.uuid)
+                self._unplug_vifs(spec.uuid, spec.vifs)
 
-    def terminate_instance(self, ctx: dict[str, Any], instance_uuid: str) -> None:
+    def terminate_instance(
+        self, ctx: dict[str, Any], instance_uuid: str, vifs: list[dict[str, Any]] | None = None
+    ) -> None:
         with self._lock(instance_uuid), self._event(ctx, instance_uuid, "compute_terminate_instance"):
             self._driver.destroy(instance_uuid)
+            self._unplug_vifs(instance_uuid, [_vif(v) for v in vifs or []])
             self._conductor.instance_update(
                 self._host, instance_uuid, vm_state="deleted", task_state=None, power_state=messages.NOSTATE
             )
@@ -159,7 +182,22 @@ class ComputeAgentManager:
     def get_console_output(self, ctx: dict[str, Any], instance_uuid: str, length: int | None) -> str:
         return self._driver.get_console_output(instance_uuid, length)
 
+    def external_instance_event(self, ctx: dict[str, Any], events: list[dict[str, Any]]) -> None:
+        """Server events from the network service (served on ``compute-events.<host>``, see rpcapi)."""
+        self.vif_events.deliver_all(events)
+
     # helpers
+
+    def _plug_vifs(self, spec: InstanceSpec) -> None:
+        if not spec.vifs or not self._driver.plugs_vifs:
+            return
+        if self._vifs is None:
+            raise RuntimeError("this agent has no network agent to plug VIFs with")
+        self._vifs.plug_and_wait(spec.uuid, spec.vifs)
+
+    def _unplug_vifs(self, instance_uuid: str, vifs: list[VifSpec]) -> None:
+        if vifs and self._driver.plugs_vifs and self._vifs is not None:
+            self._vifs.unplug(instance_uuid, vifs)
 
     def _action_failed(self, instance_uuid: str, what: str, exc: Exception) -> None:
         LOG.warning("%s: %s for %s: %s", self._host, what, instance_uuid, exc)
@@ -200,6 +238,26 @@ class _ActionEvent:
             self._conductor.action_event(*self._args, "Error" if self._error or exc_type else "Success")
 
 
+def _vif(entry: dict[str, Any]) -> VifSpec:
+    """A VifSpec from a ``network_info`` entry (what terminate gets)."""
+    return VifSpec(
+        port_id=entry["port_id"],
+        network_id=entry.get("network_id", ""),
+        mac_address=entry.get("mac_address", ""),
+        devname=entry.get("devname", ""),
+    )
+
+
+class _EventsEndpoint:
+    """What ``compute-events.<host>`` exposes: only event delivery (never blocked by builds)."""
+
+    def __init__(self, manager: ComputeAgentManager):
+        self._manager = manager
+
+    def external_instance_event(self, ctx: dict[str, Any], events: list[dict[str, Any]]) -> None:
+        self._manager.external_instance_event(ctx, events)
+
+
 def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)  # naive UTC, as the database keeps times
 
@@ -217,8 +275,16 @@ class ComputeAgent:
         self._bus = bus
         self._conf = conf
         self._conductor = ConductorAPI(bus)
-        self.manager = ComputeAgentManager(host, driver, self._conductor, images)
+        self.manager = ComputeAgentManager(
+            host,
+            driver,
+            self._conductor,
+            images,
+            network_agent=NetworkAgentClient(bus, host),
+            vif_plugging_timeout=conf.vif_plugging_timeout,
+        )
         self._server: RpcServer | None = None
+        self._events_server: RpcServer | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._registered = False
@@ -227,6 +293,7 @@ class ComputeAgent:
         self.driver.init_host(self.host)
         self.driver.set_event_listener(self._on_lifecycle_event)
         self._server = self._bus.serve(AGENT_TOPIC, self.manager, server=self.host, workers=self._conf.agent_workers)
+        self._events_server = self._bus.serve(EVENTS_TOPIC, _EventsEndpoint(self.manager), server=self.host, workers=1)
         self._registered = self._register()
         self._thread = threading.Thread(target=self._periodic, name=f"compute-agent-{self.host}", daemon=True)
         self._thread.start()
@@ -238,6 +305,8 @@ class ComputeAgent:
             self._thread.join()
         if self._server is not None:
             self._server.stop()
+        if self._events_server is not None:
+            self._events_server.stop()
 
     def _register(self) -> bool:
         """Report resources, heartbeat and reconcile; False (retried by the periodic loop) if the conductor is away."""

@@ -25,6 +25,7 @@ def create_app(service: ComputeService) -> FastAPI:
         images,
         instance_actions,
         instance_usage_audit_log,
+        interfaces,
         keypairs,
         limits,
         quota_classes,
@@ -68,6 +69,7 @@ def create_app(service: ComputeService) -> FastAPI:
         simple_tenant_usage,
         hosts,
         instance_usage_audit_log,
+        interfaces,
     ):
         app.include_router(module.router)
     return app

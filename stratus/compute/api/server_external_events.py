@@ -1,11 +1,13 @@
 """``POST /v2.1/os-server-external-events``: events from other services (Neutron, Cinder) about servers.
 
-Nothing here waits on these events yet; each is checked against its server (404 unknown, 422 not on
-a host yet) and answered as Nova does, so senders see the same codes.
+Each event is checked against its server (404 unknown, 422 not on a host yet) and answered as Nova
+does; the accepted ones are cast, grouped by host, to that host's agent (``external_instance_event``),
+where a build waiting for ``network-vif-plugged`` picks them up.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,10 +17,12 @@ from fastapi.responses import JSONResponse
 from stratus.compute import models
 from stratus.compute.api.deps import ApiVersion, Context, JsonBody, get_service
 from stratus.compute.api.microversion import Version
-from stratus.compute.core.base import is_uuid
+from stratus.compute.core.base import ctx_dict, is_uuid
+from stratus.compute.rpcapi import ComputeAgentAPI
 from stratus.core.context import RequestContext
 from stratus.core.exceptions import BadRequest, NotFound
 
+LOG = logging.getLogger(__name__)
 router = APIRouter(prefix="/v2.1/os-server-external-events")
 NAMES = {"network-changed", "network-vif-plugged", "network-vif-unplugged", "network-vif-deleted"}
 STATUSES = ("failed", "completed", "in-progress")
@@ -78,5 +82,23 @@ def create_events(
             event["code"], accepted = 200, True
     if not accepted:
         raise NotFound("No instances found for any event")
+    _deliver(service, ctx, checked, hosts)
     status = 200 if all(e["code"] == 200 for e in checked) else 207
     return JSONResponse({"events": checked}, status_code=status)
+
+
+def _deliver(service: Any, ctx: RequestContext, checked: list[dict[str, Any]], hosts: dict[str, str]) -> None:
+    """Cast the accepted events to the agents of their hosts (best effort: a lost event times the wait out)."""
+    by_host: dict[str, list[dict[str, Any]]] = {}
+    for event in checked:
+        if event["code"] == 200:
+            fields = {k: event[k] for k in ("name", "server_uuid", "status", "tag") if k in event}
+            by_host.setdefault(hosts[event["server_uuid"]], []).append(fields)
+    if service.bus is None:
+        return
+    agents = ComputeAgentAPI(service.bus)
+    for host, events in by_host.items():
+        try:
+            agents.external_instance_event(ctx_dict(ctx), host, events)
+        except Exception:
+            LOG.exception("could not deliver %d server event(s) to %s", len(events), host)

@@ -63,7 +63,7 @@ def addresses(network_info: list[Any]) -> dict[str, list[dict[str, Any]]]:
     """``{network label: [{addr, version, OS-EXT-IPS:type, OS-EXT-IPS-MAC:mac_addr}]}``."""
     result: dict[str, list[dict[str, Any]]] = {}
     for port in network_info or []:
-        label = port.get("network_name") or port.get("network_id") or "network"
+        label = port.get("network_label") or port.get("network_name") or port.get("network_id") or "network"
         for ip in port.get("ips", []):
             address = ip.get("address", "")
             result.setdefault(label, []).append(

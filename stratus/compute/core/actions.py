@@ -32,6 +32,7 @@ from stratus.compute.core.servers import (
     ref_id,
 )
 from stratus.compute.messages import ImageSpec, InstanceSpec, RequestSpec
+from stratus.compute.ports import vif_specs
 from stratus.compute.rpcapi import ComputeAgentAPI, ConductorAPI
 from stratus.core.bus import MessagingTimeout, RemoteError
 from stratus.core.context import RequestContext
@@ -88,6 +89,7 @@ def instance_spec(
         user_data=inst.user_data,
         key_data=inst.key_data,
         metadata=metadata,
+        vifs=vif_specs(inst.network_info or []),  # a rebuild or resize redefines the guest with its NICs
         availability_zone=inst.availability_zone,
     )
 

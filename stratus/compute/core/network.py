@@ -1,7 +1,9 @@
-"""The port-binding step of a server build, behind a small interface.
+"""The networks of a create request, and what the compute API needs of the network service.
 
-The network service comes later; until then ``NoNetwork`` accepts ``auto`` / ``none`` and
-explicit requests (stored on the instance as ``requested_networks``) and yields no addresses.
+``parse_requested`` checks the shape of ``networks``; a ``NetworkBinder`` checks them against the
+network service (``network_binder.NetworkApiBinder`` when ``[compute] network_url`` is set, else
+``NoNetwork``, which accepts them and binds nothing). The conductor binds the ports
+(``stratus.compute.ports``).
 """
 
 from __future__ import annotations
@@ -46,22 +48,33 @@ def parse_requested(networks: Any, *, required: bool) -> Any:
 
 
 class NetworkBinder(Protocol):
-    """What a server build needs of the network service."""
+    """What the compute API needs of the network service (``network_binder.NetworkApiBinder``)."""
 
-    def validate(self, ctx: RequestContext, requested: Any, count: int) -> None:
-        """Raise BadRequest if the requested networks/ports cannot be used by ``count`` servers."""
+    def validate(self, ctx: RequestContext, requested: Any, count: int) -> Any:
+        """Check with the user's token that ``count`` servers may use the requested networks/ports.
+
+        Returns what the instances store as ``requested_networks`` ("auto" resolved). Raises BadRequest
+        (unknown network or port), Conflict (port in use, ambiguous "auto") or Forbidden.
+        """
         ...
 
-    def network_info(self, ctx: RequestContext, instance_uuid: str) -> list[dict[str, Any]]:
-        """The ports bound to an instance with their addresses (what ``addresses`` shows)."""
+    def release(self, ctx: RequestContext, instance_uuid: str, network_info: list[dict[str, Any]]) -> None:
+        """Delete/unbind the ports of a server the API deletes itself (no host to ask). Never raises."""
+        ...
+
+    def ports(self, ctx: RequestContext, instance_uuid: str) -> list[dict[str, Any]]:
+        """The network API's ports of a server, as the user sees them (``os-interface``)."""
         ...
 
 
 class NoNetwork:
     """No network service configured: accept the request, bind nothing, show no addresses."""
 
-    def validate(self, ctx: RequestContext, requested: Any, count: int) -> None:
+    def validate(self, ctx: RequestContext, requested: Any, count: int) -> Any:
+        return requested
+
+    def release(self, ctx: RequestContext, instance_uuid: str, network_info: list[dict[str, Any]]) -> None:
         return None
 
-    def network_info(self, ctx: RequestContext, instance_uuid: str) -> list[dict[str, Any]]:
+    def ports(self, ctx: RequestContext, instance_uuid: str) -> list[dict[str, Any]]:
         return []

@@ -228,7 +228,7 @@ class ServerManager:
         if req.host or req.node:
             self._enforce(ctx, "create:forced_host", ctx.project_id)
         image = self.deps.images.get_active(ctx, req.image_id)
-        self.deps.network.validate(ctx, req.requested_networks, req.max_count)
+        req.requested_networks = self.deps.network.validate(ctx, req.requested_networks, req.max_count)
         reservation_id = "r-" + secrets.token_hex(4)
         with self.deps.db.session() as session:
             flavor = self._flavor_for_boot(session, ctx, req.flavor_ref, image)
@@ -519,17 +519,23 @@ class ServerManager:
             remote = bool(inst.host) and self.deps.bus is not None and service is not None
             remote = remote and records.is_up(service, self.deps.conf)  # type: ignore[arg-type]
             record_action(session, ctx, inst.uuid, "delete", finished=not remote)
+            network_info = list(inst.network_info or [])
             if not remote:
                 soft_delete(session, inst)
-                return
-            inst.task_state = states.DELETING
+            else:
+                inst.task_state = states.DELETING
             host = inst.host
+        if not remote:
+            self.deps.network.release(ctx, server_id, network_info)
+            return
         try:
-            ComputeAgentAPI(self.deps.bus).terminate_instance(ctx_dict(ctx), host, server_id)  # type: ignore[arg-type]
+            agents = ComputeAgentAPI(self.deps.bus)  # type: ignore[arg-type]
+            agents.terminate_instance(ctx_dict(ctx), host, server_id, network_info)  # type: ignore[arg-type]
         except Exception:
             LOG.exception("could not ask %s to terminate %s; deleting locally", host, server_id)
             with self.deps.db.session() as session:
                 soft_delete(session, get_instance(session, ctx, server_id))
+            self.deps.network.release(ctx, server_id, network_info)
 
 
 def soft_delete(session: Session, inst: models.Instance) -> None:

@@ -58,6 +58,9 @@ class ComputeDriver(abc.ABC):
     """One hypervisor on one host. See the module docstring for the ground rules."""
 
     capabilities: Capabilities = Capabilities()
+    plugs_vifs: bool = False
+    """True if guests use the taps the network agent plugs (``InstanceSpec.vifs``): the agent then plugs
+    them and waits for ``network-vif-plugged`` before ``spawn``."""
 
     @abc.abstractmethod
     def init_host(self, host: str) -> None:

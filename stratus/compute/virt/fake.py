@@ -49,6 +49,7 @@ class FakeDriver(ComputeDriver):
     """A host of ``vcpus``/``memory_mb``/``disk_gb`` whose guests exist only in this object."""
 
     capabilities = Capabilities()
+    plugs_vifs = False  # a test may set it on one instance to exercise VIF plugging and the vif-plugged wait
 
     def __init__(
         self,

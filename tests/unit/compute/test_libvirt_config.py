@@ -53,24 +53,40 @@ def test_nic_none_has_no_interface() -> None:
     assert parse(spec()).find("devices/interface") is None
 
 
-def test_ovs_vif() -> None:
+def test_ovs_vif_uses_the_tap_the_network_agent_plugged() -> None:
     vif = VifSpec(port_id="1234567890abcdef", network_id="n", mac_address="fa:16:3e:00:00:01", mtu=1442)
     iface = parse(spec(vifs=[vif])).find("devices/interface")
-    assert iface.get("type") == "bridge"
+    assert iface.get("type") == "ethernet"
     assert iface.find("mac").get("address") == "fa:16:3e:00:00:01"
-    assert iface.find("source").get("bridge") == "br-int"
-    assert iface.find("virtualport").get("type") == "openvswitch"
-    assert iface.find("virtualport/parameters").get("interfaceid") == "1234567890abcdef"
+    # the tap already sits on br-int: libvirt must not create, bridge or delete it
+    assert iface.find("target").attrib == {"dev": "tap1234567890a", "managed": "no"}
+    assert iface.find("source") is None and iface.find("virtualport") is None
     assert iface.find("driver/host").get("csum") == "off"
     assert iface.find("mtu").get("size") == "1442"
-    assert iface.find("target").get("dev") == "tap1234567890a"
     assert iface.find("model").get("type") == "virtio"
 
 
-def test_ethernet_vif_uses_devname() -> None:
+def test_tap_name_is_devname_or_derived_and_fits_ifnamsiz() -> None:
+    port = "0123456789abcdef-0000"
+    assert config.tap_name(VifSpec(port_id=port, network_id="n", mac_address="m")) == "tap0123456789a"
+    assert len(config.tap_name(VifSpec(port_id=port, network_id="n", mac_address="m"))) <= 14
+    assert config.tap_name(VifSpec(port_id=port, network_id="n", mac_address="m", devname="tapY")) == "tapY"
+
+
+def test_ovs_vif_keeps_devname_and_order() -> None:
+    vifs = [
+        VifSpec(port_id="a" * 36, network_id="n", mac_address="fa:16:3e:00:00:0a", devname="tapA", mtu=1500),
+        VifSpec(port_id="b" * 36, network_id="n", mac_address="fa:16:3e:00:00:0b"),
+    ]
+    ifaces = parse(spec(vifs=vifs)).findall("devices/interface")
+    assert [i.find("target").get("dev") for i in ifaces] == ["tapA", "tapbbbbbbbbbbb"]
+    assert [i.find("mtu").get("size") for i in ifaces] == ["1500", "1442"]
+
+
+def test_other_vif_type_is_a_tap_libvirt_manages() -> None:
     vif = VifSpec(port_id="p", network_id="n", mac_address="fa:16:3e:00:00:02", vif_type="tap", devname="tapX")
     iface = parse(spec(vifs=[vif])).find("devices/interface")
-    assert iface.get("type") == "ethernet" and iface.find("target").get("dev") == "tapX"
+    assert iface.get("type") == "ethernet" and iface.find("target").attrib == {"dev": "tapX"}
 
 
 def test_metadata_round_trip() -> None:

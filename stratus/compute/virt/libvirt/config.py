@@ -11,11 +11,10 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
-from stratus.compute.messages import InstanceSpec, VifSpec
+from stratus.compute.messages import InstanceSpec, VifSpec, tap_devname
 
 METADATA_NS = "https://stratus.dev/xmlns/libvirt/instance/1.0"
 METADATA_PREFIX = "stratus"
-OVS_BRIDGE = "br-int"
 
 
 @dataclass(frozen=True)
@@ -32,22 +31,25 @@ def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) ->
 
 
 def tap_name(vif: VifSpec) -> str:
-    """The host device of a port: ``devname`` if given, else 'tap' + the first 11 characters of the port id."""
-    return vif.devname or f"tap{vif.port_id[:11]}"
+    """The host device of a port: ``devname`` if given, else 'tap' + the first 11 characters of the port id.
+
+    At most 14 characters (IFNAMSIZ - 1 is 15); the compute agent gives the network agent the same name.
+    """
+    return vif.devname or tap_devname(vif.port_id)
 
 
 def interface_xml(vif: VifSpec) -> ET.Element:
-    """A virtio NIC for ``vif``: on OVS ``br-int`` (``vif_type`` 'ovs', with the port id as iface-id) or a plain tap."""
+    """A virtio NIC on the tap of ``vif``.
+
+    ``vif_type`` 'ovs': the network agent already created the tap and put it on ``br-int`` with the
+    port id as iface-id, so libvirt must neither create nor delete it (``managed='no'``). Any other
+    type gets a plain tap libvirt makes (no network behind it).
+    """
+    iface = ET.Element("interface", type="ethernet")
+    _sub(iface, "mac", address=vif.mac_address)
+    target = _sub(iface, "target", dev=tap_name(vif))
     if vif.vif_type == "ovs":
-        iface = ET.Element("interface", type="bridge")
-        _sub(iface, "mac", address=vif.mac_address)
-        _sub(iface, "source", bridge=OVS_BRIDGE)
-        virtualport = _sub(iface, "virtualport", type="openvswitch")
-        _sub(virtualport, "parameters", interfaceid=vif.port_id)
-    else:
-        iface = ET.Element("interface", type="ethernet")
-        _sub(iface, "mac", address=vif.mac_address)
-    _sub(iface, "target", dev=tap_name(vif))
+        target.set("managed", "no")
     _sub(iface, "model", type="virtio")
     # Checksum offload breaks TCP through OVS's userspace datapath (notes/dataplane-and-guest.md).
     driver = _sub(iface, "driver", name="qemu")

@@ -52,6 +52,7 @@ class LibvirtDriver(ComputeDriver):
     """Guests of one host; instance files under ``state_dir`` (see ``storage``), base images in its cache."""
 
     capabilities = Capabilities()
+    plugs_vifs = True
 
     def __init__(
         self,
