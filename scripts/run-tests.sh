@@ -2,6 +2,7 @@
 # The whole test suite (`make test`), or only the linters (`make lint` -> run-tests.sh lint).
 #   stage unit+functional+clients : SQLite + in-process bus
 #   stage postgres+rabbitmq       : functional + clients again on PostgreSQL and RabbitMQ
+#   stage browser                 : the dashboard in Debian's chromium (Playwright)
 #   stage e2e                     : real QEMU/libvirt/namespaces (needs root)
 # A stage that collects no tests fails (pytest exit code 5 is not a pass).
 set -euo pipefail
@@ -111,6 +112,9 @@ if [[ $rc -eq 0 ]]; then
 else
     record postgres-rabbitmq 1
 fi
+
+mapfile -t browser < <(existing tests/browser)
+run_pytest browser "${browser[@]}"
 
 mapfile -t stage3 < <(existing tests/e2e)
 run_pytest e2e "${stage3[@]}"

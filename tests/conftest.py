@@ -22,7 +22,7 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 STRATUS_BIN = Path(sys.executable).parent / "stratus"
 START_TIMEOUT = 120.0
-ALL_SERVICES = ("identity", "image", "compute", "network")
+ALL_SERVICES = ("identity", "image", "compute", "network", "dashboard")
 POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 

@@ -39,6 +39,7 @@ SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec("image", "stratus.image.service", "ImageService", ""),
     ServiceSpec("compute", "stratus.compute.service", "ComputeService", "/v2.1"),
     ServiceSpec("network", "stratus.network.service", "NetworkService", ""),
+    ServiceSpec("dashboard", "stratus.dashboard.service", "DashboardService", ""),
 )
 
 
