@@ -112,7 +112,11 @@ def test_another_projects_instance_id_is_not_found(dash: CloudHandle, demo: tupl
         resp = client.post(f"/project/instances/{server_id}/action", data={"action": "delete", "csrf_token": csrf})
         assert resp.status_code == 404
         assert httpx.get(f"{compute}/servers/{server_id}", headers=headers, timeout=30).status_code == 200
-        assert client.get("/project/instances/not-a-uuid").status_code == 404
+        # Nothing typed into the id reaches the API as another path or a query: "detail" is the list,
+        # %2E%2E would climb a level, %3F would start a query string.
+        for bad in ("not-a-uuid", "detail", "%2E%2E", f"{server_id}%3Fall_tenants%3D1", "x%2Fdetail"):
+            page = client.get(f"/project/instances/{bad}")
+            assert page.status_code == 404 and "not found" in page.text.lower(), (bad, page.text[-500:])
     finally:
         httpx.delete(f"{compute}/servers/{server_id}", headers=headers, timeout=30)
 

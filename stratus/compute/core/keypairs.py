@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import load_ssh_public_key
@@ -23,11 +24,15 @@ NAME_RE = re.compile(r"^[a-zA-Z0-9 _.@-]+$")
 
 
 def ssh_fingerprint(public_key: str) -> str:
-    """MD5 of the key blob, colon-separated (as ``ssh-keygen -E md5 -l``)."""
+    """MD5 of the key blob, colon-separated (as ``ssh-keygen -E md5 -l``).
+
+    Any key cryptography cannot load is the client's error (400), whatever it raises: ValueError for a
+    malformed blob, UnsupportedAlgorithm for an unknown key type such as ``not a key``.
+    """
     try:
         load_ssh_public_key(public_key.strip().encode())
         blob = base64.b64decode(public_key.split()[1])
-    except (ValueError, IndexError, UnicodeError, TypeError):
+    except (ValueError, IndexError, UnicodeError, TypeError, UnsupportedAlgorithm):
         raise BadRequest("Keypair data is invalid: failed to generate fingerprint") from None
     digest = hashlib.md5(blob, usedforsecurity=False).hexdigest()
     return ":".join(digest[i : i + 2] for i in range(0, 32, 2))
@@ -36,7 +41,7 @@ def ssh_fingerprint(public_key: str) -> str:
 def x509_fingerprint(certificate: str) -> str:
     try:
         cert = x509.load_pem_x509_certificate(certificate.encode())
-    except ValueError:
+    except (ValueError, UnicodeError, UnsupportedAlgorithm):
         raise BadRequest("Keypair data is invalid: failed to generate fingerprint") from None
     digest = hashlib.sha1(cert.public_bytes(serialization.Encoding.DER), usedforsecurity=False).hexdigest()
     return ":".join(digest[i : i + 2] for i in range(0, 40, 2))

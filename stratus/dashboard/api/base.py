@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -128,6 +129,16 @@ class ServiceApi:
         self._http = http
         self._base = endpoint.rstrip("/")
         self._token = token
+
+    def _seg(self, value: str) -> str:
+        """``value`` as one path segment: an id or name from the browser can never add a path or a query.
+
+        ``.`` and ``..`` (which URL normalisation would turn into another path) are not found, as the
+        API would say of any other unknown id.
+        """
+        if value in ("", ".", ".."):
+            raise ApiError(self.service, 404, f"{value!r} was not found.")
+        return quote(value, safe="")
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         headers = {**self.headers, **kwargs.pop("headers", {})}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from stratus.dashboard.api.base import ServiceApi
+from stratus.dashboard.api.base import ApiError, ServiceApi
 
 MICROVERSION = "2.79"
 """Embedded flavors (2.47), tags, and hypervisor usage fields (dropped only at 2.88)."""
@@ -31,7 +31,10 @@ class Compute(ServiceApi):
         return self._call("GET", "/servers/detail", params=params)["servers"]  # type: ignore[no-any-return]
 
     def server(self, server_id: str) -> dict[str, Any]:
-        return self._call("GET", f"/servers/{server_id}")["server"]  # type: ignore[no-any-return]
+        body = self._call("GET", f"/servers/{self._seg(server_id)}")
+        if not isinstance(body, dict) or "server" not in body:  # ``detail`` is a list, not a server
+            raise ApiError(self.service, 404, f"Instance {server_id} could not be found.")
+        return body["server"]  # type: ignore[no-any-return]
 
     def create_server(
         self,
@@ -58,14 +61,14 @@ class Compute(ServiceApi):
     def action(self, server_id: str, action: str) -> None:
         """``stop``, ``start``, ``reboot`` (soft) or ``delete``."""
         if action == "delete":
-            self._call("DELETE", f"/servers/{server_id}")
+            self._call("DELETE", f"/servers/{self._seg(server_id)}")
             return
         bodies = {"stop": {"os-stop": None}, "start": {"os-start": None}, "reboot": {"reboot": {"type": "SOFT"}}}
-        self._call("POST", f"/servers/{server_id}/action", json=bodies[action])
+        self._call("POST", f"/servers/{self._seg(server_id)}/action", json=bodies[action])
 
     def console_log(self, server_id: str, length: int = 200) -> str:
         body = {"os-getConsoleOutput": {"length": length}}
-        return str(self._call("POST", f"/servers/{server_id}/action", json=body)["output"])
+        return str(self._call("POST", f"/servers/{self._seg(server_id)}/action", json=body)["output"])
 
     # flavors, key pairs, limits, hypervisors
 
@@ -78,7 +81,7 @@ class Compute(ServiceApi):
         return self._call("POST", "/flavors", json=body)["flavor"]  # type: ignore[no-any-return]
 
     def delete_flavor(self, flavor_id: str) -> None:
-        self._call("DELETE", f"/flavors/{flavor_id}")
+        self._call("DELETE", f"/flavors/{self._seg(flavor_id)}")
 
     def keypairs(self) -> list[dict[str, Any]]:
         return [k["keypair"] for k in self._call("GET", "/os-keypairs")["keypairs"]]
@@ -88,7 +91,7 @@ class Compute(ServiceApi):
         return self._call("POST", "/os-keypairs", json=body)["keypair"]  # type: ignore[no-any-return]
 
     def delete_keypair(self, name: str) -> None:
-        self._call("DELETE", f"/os-keypairs/{name}")
+        self._call("DELETE", f"/os-keypairs/{self._seg(name)}")
 
     def limits(self) -> dict[str, Any]:
         return self._call("GET", "/limits")["limits"]["absolute"]  # type: ignore[no-any-return]

@@ -107,10 +107,10 @@ class IdentityAdmin(ServiceApi):
         return self._call("GET", "/roles")["roles"]  # type: ignore[no-any-return]
 
     def grant(self, project_id: str, user_id: str, role_id: str) -> None:
-        self._call("PUT", f"/projects/{project_id}/users/{user_id}/roles/{role_id}")
+        self._call("PUT", f"/projects/{self._seg(project_id)}/users/{self._seg(user_id)}/roles/{self._seg(role_id)}")
 
     def revoke_grant(self, project_id: str, user_id: str, role_id: str) -> None:
-        self._call("DELETE", f"/projects/{project_id}/users/{user_id}/roles/{role_id}")
+        self._call("DELETE", f"/projects/{self._seg(project_id)}/users/{self._seg(user_id)}/roles/{self._seg(role_id)}")
 
     def role_assignments(self) -> list[dict[str, Any]]:
         """Direct project assignments of users, with names."""

@@ -19,7 +19,7 @@ class Images(ServiceApi):
         return self._call("GET", "/v2/images", params=params)["images"]  # type: ignore[no-any-return]
 
     def image(self, image_id: str) -> dict[str, Any]:
-        return self._call("GET", f"/v2/images/{image_id}")  # type: ignore[no-any-return]
+        return self._call("GET", f"/v2/images/{self._seg(image_id)}")  # type: ignore[no-any-return]
 
     def create(self, name: str, disk_format: str, container_format: str, visibility: str) -> dict[str, Any]:
         body = {"name": name, "disk_format": disk_format, "container_format": container_format}
@@ -34,7 +34,7 @@ class Images(ServiceApi):
                 yield chunk
 
         headers = {"Content-Type": "application/octet-stream", "Content-Length": str(size)}
-        self._call("PUT", f"/v2/images/{image_id}/file", content=chunks(), headers=headers)
+        self._call("PUT", f"/v2/images/{self._seg(image_id)}/file", content=chunks(), headers=headers)
 
     def delete(self, image_id: str) -> None:
-        self._call("DELETE", f"/v2/images/{image_id}")
+        self._call("DELETE", f"/v2/images/{self._seg(image_id)}")

@@ -31,7 +31,7 @@ class Network(ServiceApi):
         return self._create("networks", "network", {"name": name, "admin_state_up": True})
 
     def delete_network(self, network_id: str) -> None:
-        self._call("DELETE", f"/v2.0/networks/{network_id}")
+        self._call("DELETE", f"/v2.0/networks/{self._seg(network_id)}")
 
     def subnets(self, **filters: Any) -> list[dict[str, Any]]:
         return self._list("subnets", "subnets", **filters)
@@ -57,7 +57,7 @@ class Network(ServiceApi):
         return self._list("routers", "routers", **filters)
 
     def router(self, router_id: str) -> dict[str, Any]:
-        return self._call("GET", f"/v2.0/routers/{router_id}")["router"]  # type: ignore[no-any-return]
+        return self._call("GET", f"/v2.0/routers/{self._seg(router_id)}")["router"]  # type: ignore[no-any-return]
 
     def create_router(self, name: str, external_network_id: str | None) -> dict[str, Any]:
         fields: dict[str, Any] = {"name": name, "admin_state_up": True}
@@ -67,16 +67,18 @@ class Network(ServiceApi):
 
     def set_gateway(self, router_id: str, external_network_id: str | None) -> dict[str, Any]:
         info = {"network_id": external_network_id} if external_network_id else {}
-        return self._update(f"routers/{router_id}", "router", {"external_gateway_info": info})
+        return self._update(f"routers/{self._seg(router_id)}", "router", {"external_gateway_info": info})
 
     def add_interface(self, router_id: str, subnet_id: str) -> None:
-        self._call("PUT", f"/v2.0/routers/{router_id}/add_router_interface", json={"subnet_id": subnet_id})
+        self._call("PUT", f"/v2.0/routers/{self._seg(router_id)}/add_router_interface", json={"subnet_id": subnet_id})
 
     def remove_interface(self, router_id: str, subnet_id: str) -> None:
-        self._call("PUT", f"/v2.0/routers/{router_id}/remove_router_interface", json={"subnet_id": subnet_id})
+        self._call(
+            "PUT", f"/v2.0/routers/{self._seg(router_id)}/remove_router_interface", json={"subnet_id": subnet_id}
+        )
 
     def delete_router(self, router_id: str) -> None:
-        self._call("DELETE", f"/v2.0/routers/{router_id}")
+        self._call("DELETE", f"/v2.0/routers/{self._seg(router_id)}")
 
     # floating IPs
 
@@ -91,10 +93,10 @@ class Network(ServiceApi):
 
     def associate(self, fip_id: str, port_id: str | None) -> dict[str, Any]:
         """Point the floating IP at ``port_id`` (None disassociates)."""
-        return self._update(f"floatingips/{fip_id}", "floatingip", {"port_id": port_id})
+        return self._update(f"floatingips/{self._seg(fip_id)}", "floatingip", {"port_id": port_id})
 
     def release_floating_ip(self, fip_id: str) -> None:
-        self._call("DELETE", f"/v2.0/floatingips/{fip_id}")
+        self._call("DELETE", f"/v2.0/floatingips/{self._seg(fip_id)}")
 
     # security groups
 
@@ -102,22 +104,22 @@ class Network(ServiceApi):
         return self._list("security-groups", "security_groups", **filters)
 
     def security_group(self, sg_id: str) -> dict[str, Any]:
-        return self._call("GET", f"/v2.0/security-groups/{sg_id}")["security_group"]  # type: ignore[no-any-return]
+        return self._call("GET", f"/v2.0/security-groups/{self._seg(sg_id)}")["security_group"]  # type: ignore[no-any-return]
 
     def create_security_group(self, name: str, description: str) -> dict[str, Any]:
         return self._create("security-groups", "security_group", {"name": name, "description": description})
 
     def delete_security_group(self, sg_id: str) -> None:
-        self._call("DELETE", f"/v2.0/security-groups/{sg_id}")
+        self._call("DELETE", f"/v2.0/security-groups/{self._seg(sg_id)}")
 
     def create_rule(self, fields: dict[str, Any]) -> dict[str, Any]:
         return self._create("security-group-rules", "security_group_rule", fields)
 
     def delete_rule(self, rule_id: str) -> None:
-        self._call("DELETE", f"/v2.0/security-group-rules/{rule_id}")
+        self._call("DELETE", f"/v2.0/security-group-rules/{self._seg(rule_id)}")
 
     # quotas
 
     def quota_details(self, project_id: str) -> dict[str, Any]:
         """``{resource: {"limit", "used", "reserved"}}``."""
-        return self._call("GET", f"/v2.0/quotas/{project_id}/details")["quota"]  # type: ignore[no-any-return]
+        return self._call("GET", f"/v2.0/quotas/{self._seg(project_id)}/details")["quota"]  # type: ignore[no-any-return]

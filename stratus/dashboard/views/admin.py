@@ -12,6 +12,7 @@ from fastapi.responses import Response
 
 from stratus.dashboard.api.compute import is_transitional
 from stratus.dashboard.charts import meter
+from stratus.dashboard.views.auth import refresh_projects
 from stratus.dashboard.views.deps import AdminPage, AdminPost, View
 
 router = APIRouter(prefix="/admin")
@@ -87,9 +88,17 @@ def create_project(view: View = AdminPost, name: str = Form(""), description: st
 def grant(
     view: View = AdminPost, project_id: str = Form(""), user_id: str = Form(""), role_id: str = Form("")
 ) -> Response:
-    return view.attempt(
-        "/admin/projects/", "Role assigned.", lambda: view.clients.identity.grant(project_id, user_id, role_id)
-    )
+    back = "/admin/projects/"
+    if not (project_id and user_id and role_id):
+        view.session.flash("error", "Choose a user, a project and a role.")
+        return view.web.redirect(view.request, back)
+
+    def give() -> None:
+        view.clients.identity.grant(project_id, user_id, role_id)
+        if user_id == view.session.user_id:  # a new project for oneself: show it in the switcher now
+            refresh_projects(view.request, view.session)
+
+    return view.attempt(back, "Role assigned.", give)
 
 
 @router.get("/users/")

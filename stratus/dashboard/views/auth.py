@@ -83,6 +83,12 @@ def login(
     return web.redirect(request, "/project/")
 
 
+def refresh_projects(request: Request, session: Session) -> None:
+    """Re-read the projects the user has a role on (the switcher's list), after a grant changed them."""
+    projects = _auth(request).projects(session.unscoped_token)
+    session.projects = [Project(p["id"], p["name"]) for p in sorted(projects, key=lambda p: p["name"])]
+
+
 def end_session(request: Request, session: Session) -> None:
     """Revoke the session's tokens (scoped and the login one) and forget the session."""
     auth = _auth(request)

@@ -109,16 +109,28 @@ def router_detail(router_id: str, view: View = Page) -> Response:
     item = _own_router(view, router_id)
     interfaces = [p for p in api.ports(device_id=router_id) if p.get("device_owner", "").startswith("network:router_i")]
     subnets = api.subnets()
-    names = {n["id"]: n.get("name") or n["id"] for n in api.networks()}
+    networks = api.networks()
+    names = {n["id"]: n.get("name") or n["id"] for n in networks}
+    external = [n for n in networks if n.get("router:external")]
     return view.page(
         "router.html",
         router=item,
         interfaces=interfaces,
-        subnets=subnets,
+        choices=interface_choices(networks, subnets, interfaces),
         subnet_names={s["id"]: f"{s.get('name') or s['id'][:8]} ({s['cidr']})" for s in subnets},
         names=names,
-        external=api.external_networks(),
+        external=external,
     )
+
+
+def interface_choices(
+    networks: list[dict[str, Any]], subnets: list[dict[str, Any]], interfaces: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Subnets a router interface can go on: not on an external network (that is the gateway's job)
+    and not already attached to this router."""
+    internal = {n["id"] for n in networks if not n.get("router:external")}
+    attached = {ip["subnet_id"] for p in interfaces for ip in p.get("fixed_ips", [])}
+    return [s for s in subnets if s["network_id"] in internal and s["id"] not in attached]
 
 
 def _own_router(view: View, router_id: str) -> dict[str, Any]:
