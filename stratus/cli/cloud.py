@@ -15,6 +15,8 @@ from stratus.core.config import Config
 LOG = logging.getLogger(__name__)
 
 Step = Callable[[str], None]
+START_FIRST = {"network": 0}
+"""Services whose workers start before the others' (lower first)."""
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,8 @@ class Cloud:
         try:
             self._build(report)
             self._bootstrap(report)
-            for service in self.services:
+            # The network's host side first: guests compute's agent starts again need their taps on br-int.
+            for service in sorted(self.services, key=lambda s: START_FIRST.get(s.name, 1)):
                 start_workers = getattr(service, "start", None)
                 if start_workers is not None:
                     report(f"starting the {service.name} workers")
@@ -132,7 +135,12 @@ class Cloud:
         report(f"starting libvirtd ({'private, under the state directory' if private else 'the system one'})")
         uri = ensure_libvirt(config.core.state_dir, private=private)
         self._private_libvirt = private
-        return config.with_overrides(compute_agent={"libvirt_uri": uri})
+        agent_options: dict[str, Any] = {"libvirt_uri": uri}
+        if private:
+            from stratus.cli.hostdaemons import private_boot_id_file
+
+            agent_options["boot_id_file"] = str(private_boot_id_file(config.core.state_dir))
+        return config.with_overrides(compute_agent=agent_options)
 
     def _bootstrap(self, report: Step) -> None:
         identity = next((s for s in self.services if s.service_type == "identity"), None)
@@ -182,8 +190,11 @@ class Cloud:
         from stratus.network import conf as network_conf
 
         agent = network_conf.agent_config(self.config)
-        if not agent.external_cidr or not agent.bridge_mappings:
-            LOG.info("no external_cidr/bridge_mappings in [network_agent]: not creating the public network")
+        network = network_conf.load(self.config)
+        public_cidr = network.public_cidr or agent.external_cidr
+        physnet = next(iter(agent.bridge_mappings), None) or next(iter(network.physnets), None)
+        if not public_cidr or not physnet:
+            LOG.info("no [network] public_cidr or [network_agent] external_cidr: not creating the public network")
             return
         try:
             ensure_networks(
@@ -191,8 +202,8 @@ class Cloud:
                 str(self.identity_url),
                 admin_password=self.credentials.admin_password,
                 demo_password=self.credentials.demo_password,
-                external_cidr=agent.external_cidr,
-                physnet=next(iter(agent.bridge_mappings)),
+                external_cidr=public_cidr,
+                physnet=physnet,
                 report=report,
             )
         except Exception as exc:  # the cloud still works without them; say what failed
@@ -214,7 +225,9 @@ class Cloud:
         if self._private_libvirt:
             from stratus.cli.hostdaemons import stop_libvirt
 
-            _quietly("stopping the private libvirtd", lambda: stop_libvirt(self.config.core.state_dir))
+            _quietly(
+                "stopping the private libvirtd", lambda: stop_libvirt(self.config.core.state_dir, keep_domains=True)
+            )
             self._private_libvirt = False
         self.servers, self.services, self.bus = [], [], None
 

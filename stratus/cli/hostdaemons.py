@@ -23,6 +23,7 @@ import signal
 import socket
 import subprocess
 import time
+import uuid
 from pathlib import Path
 
 LOG = logging.getLogger(__name__)
@@ -105,6 +106,12 @@ def ensure_libvirt(state_dir: Path, *, private: bool = False) -> str:
     return "qemu:///system"
 
 
+def private_boot_id_file(state_dir: Path) -> Path:
+    """A new id each time the private libvirtd starts: its guests' "host boot" (the libvirt driver starts
+    again the guests that were running when the cloud stopped, as it does after a machine reboot)."""
+    return Path(state_dir).absolute() / "libvirt" / "boot-id"
+
+
 def private_uri(state_dir: Path) -> str:
     return f"qemu+unix:///system?socket={Path(state_dir).absolute() / 'libvirt' / 'run' / 'libvirt-sock'}"
 
@@ -124,11 +131,12 @@ def _ensure_private(state_dir: Path, run_dir: Path) -> str:
     script = f"{mounts} && exec libvirtd -p {run_dir / 'libvirtd.daemon.pid'}"
     # unshare execs sh, which execs libvirtd: the recorded pid is libvirtd's own.
     _start("libvirtd", ["unshare", "--mount", "--propagation", "private", "sh", "-c", script], run_dir, sock)
+    private_boot_id_file(state_dir).write_text(f"{uuid.uuid4()}\n")
     return private_uri(state_dir)
 
 
-def destroy_private_domains(state_dir: Path) -> list[str]:
-    """Stop and undefine every domain of ``state_dir``'s private libvirtd (QEMU outlives libvirtd otherwise)."""
+def destroy_private_domains(state_dir: Path, *, undefine: bool = True) -> list[str]:
+    """Stop (and undefine) every domain of ``state_dir``'s private libvirtd (QEMU outlives libvirtd otherwise)."""
     import libvirt
 
     names = []
@@ -141,20 +149,22 @@ def destroy_private_domains(state_dir: Path) -> list[str]:
             names.append(dom.name())
             if dom.isActive():
                 dom.destroy()
-            dom.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE)
+            if undefine:
+                dom.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE)
     finally:
         conn.close()
     return names
 
 
-def stop_libvirt(state_dir: Path, timeout: float = 20.0) -> None:
+def stop_libvirt(state_dir: Path, timeout: float = 20.0, *, keep_domains: bool = False) -> None:
     """SIGTERM the daemons this module started for ``state_dir`` (by their recorded pids), SIGKILL if they linger.
 
-    A private libvirtd's domains are destroyed first; the system libvirtd's are left alone.
+    A private libvirtd's guests are stopped first (and undefined unless ``keep_domains``: ``stratus down``
+    keeps them, so the next start boots again those that were running); the system libvirtd's are left alone.
     """
     run_dir = Path(state_dir) / "run"
     if _alive(run_dir / "libvirtd.pid") and (Path(state_dir) / "libvirt" / "run").is_dir():
-        destroy_private_domains(state_dir)
+        destroy_private_domains(state_dir, undefine=not keep_domains)
     for name in DAEMONS:
         pid_file = run_dir / f"{name}.pid"
         pid = _alive(pid_file)

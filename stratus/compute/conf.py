@@ -94,6 +94,11 @@ class AgentConfig(Section):
     image_url: str | None = Field(
         None, description="Image API root for snapshots and downloads (default: [compute]'s)."
     )
+    boot_id_file: str = Field(
+        "",
+        description="File whose change means the host rebooted (default the kernel's boot_id; the all-in-one's "
+        "private libvirtd writes its own at each start).",
+    )
     vif_plugging_timeout: float = Field(
         60.0, gt=0, description="Seconds a build waits for network-vif-plugged of every port before it fails."
     )

@@ -78,6 +78,7 @@ class ComputeWorkers:
                 connection_uri=conf.libvirt_uri,
                 virt_type=conf.libvirt_virt_type,
                 start_guests_on_host_boot=conf.start_guests_on_host_boot,
+                **({"boot_id_file": conf.boot_id_file} if conf.boot_id_file else {}),
             )
         return load_driver(driver)
 

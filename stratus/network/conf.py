@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
 from pydantic import Field
@@ -53,6 +54,16 @@ class NetworkConfig(Section):
         description="Start and supervise OVN central (NB/SB ovsdb-server, ovn-northd) under <state_dir>/ovn "
         "when backend is ovn and ovn_nb_connection is unset.",
     )
+    ovn_central_listen: str | None = Field(
+        None,
+        description="Also serve OVN central's NB and SB on TCP at this address (ptcp:6641:<addr>, ptcp:6642:<addr>), "
+        "so chassis on other hosts can reach the SB (controller role; default there: [core] bind_host).",
+    )
+    public_cidr: str | None = Field(
+        None,
+        description="Gateway address/prefix of the seeded external network public, e.g. 172.24.4.1/24 "
+        "(default: [network_agent] external_cidr; a controller without a network agent sets this).",
+    )
 
 
 class NetworkAgentConfig(Section):
@@ -80,10 +91,41 @@ class NetworkAgentConfig(Section):
         description="Address this host takes on the bridge of the first physnet, so floating IPs answer the host.",
     )
     metadata_url: str = Field("http://127.0.0.1:8775", description="Compute metadata API the proxies forward to.")
+    underlay_interface: str | None = Field(
+        None,
+        description="Uplink of the tunnel endpoint: added to an OVS netdev bridge (underlay_bridge) that takes "
+        "underlay_cidr, so the userspace datapath routes and ARPs tunnels through it (unset: no such bridge).",
+    )
+    underlay_cidr: str | None = Field(
+        None, description="This host's underlay address with prefix (e.g. 10.250.0.11/24), moved onto underlay_bridge."
+    )
+    underlay_bridge: str = Field("br-phy", description="OVS bridge holding the tunnel endpoint address.")
+    bridge_ports: dict[str, str] = Field(
+        default_factory=dict,
+        description='OVS bridge -> host interface plugged into it as its uplink (e.g. {br-ex = "eth1"}).',
+    )
 
 
 def agent_config(config: Config) -> NetworkAgentConfig:
     return config.section("network_agent", NetworkAgentConfig)
+
+
+def encap_address(agent: NetworkAgentConfig) -> str:
+    """The tunnel endpoint: ``encap_ip``, or the address of ``underlay_cidr`` when encap_ip is left at 127.0.0.1.
+
+    ValueError when both are set and differ (tunnels would be announced on an address the host does not hold).
+    """
+    if not agent.underlay_cidr:
+        return agent.encap_ip
+    try:
+        address = str(ipaddress.ip_interface(agent.underlay_cidr).ip)
+    except ValueError:
+        raise ValueError(f"[network_agent] underlay_cidr {agent.underlay_cidr!r} is not an address/prefix") from None
+    if agent.encap_ip not in ("127.0.0.1", address):
+        raise ValueError(
+            f"[network_agent] encap_ip {agent.encap_ip} differs from the address of underlay_cidr {agent.underlay_cidr}"
+        )
+    return address
 
 
 def ovs_dir(config: Config) -> Path:

@@ -275,6 +275,22 @@ def test_wiped_northbound_db_is_restored_without_an_api_call(ovn_cloud: LibvirtC
     run(cloud, "security group rule", "delete", rule["id"], os_cloud=DEMO)
 
 
+def test_guests_come_back_after_the_cloud_restarts(ovn_cloud: LibvirtCloud) -> None:
+    """``stratus down`` / ``up``: the guests that ran are booted again, on their taps, and answer again."""
+    cloud = ovn_cloud
+    address = STATE["fip"]
+    rule = osc(cloud, "security group rule", "create", "--protocol", "icmp", "--ingress", "default", os_cloud=DEMO)
+    assert wait_for(lambda: pings(address, wait=0.5), timeout=10) is not None
+    boots = console(cloud, STATE["b"]["id"]).count("STRATUS-TESTVM-BOOT")
+    stop_process(cloud.process, timeout=60)
+    cloud.start()
+    took = wait_for(lambda: pings(address, wait=0.5), timeout=120, step=0.5)
+    assert took is not None, f"the floating IP did not answer after the restart\n{cloud.log_tail(60)}"
+    assert console(cloud, STATE["b"]["id"]).count("STRATUS-TESTVM-BOOT") == boots + 1
+    assert osc(cloud, "server", "show", STATE["b"]["id"], os_cloud=DEMO)["status"] == "ACTIVE"
+    run(cloud, "security group rule", "delete", rule["id"], os_cloud=DEMO)
+
+
 def _nb_pid(ovn: Any) -> int | None:
     try:
         return int((ovn / "ovsdb-nb.pid").read_text().split()[0])

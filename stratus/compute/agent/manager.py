@@ -301,6 +301,11 @@ class ComputeAgent:
     def stop(self) -> None:
         self._stop.set()
         self.driver.set_event_listener(None)
+        # Stop the driver's own event handling too: guests stopped after this (the all-in-one stops its
+        # libvirtd next) must keep their "running" intent, so the next start boots them again.
+        close = getattr(self.driver, "close", None)
+        if close is not None:
+            close()
         if self._thread is not None:
             self._thread.join()
         if self._server is not None:

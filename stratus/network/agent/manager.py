@@ -17,6 +17,8 @@ from stratus.network.agent.iplink import IpLink
 from stratus.network.agent.ovs import Ovs
 
 LOG = logging.getLogger(__name__)
+DEFAULT_MTU = 1442
+"""MTU of a re-made tap whose port did not record one (VIFs plugged before the MTU was recorded)."""
 
 
 class Metadata(Protocol):
@@ -56,6 +58,9 @@ class VifManager:
     def rebuild(self) -> dict[str, set[str]]:
         """Read the plugged VIFs back from the bridge and sync the metadata proxies to their networks."""
         found = vif.plugged_vifs(self.ovs, self.bridge)
+        restored = vif.restore_missing_taps(self.ip, found, DEFAULT_MTU)
+        if restored:
+            LOG.info("network agent: made again the taps lost since the last start: %s", ", ".join(restored))
         with self._lock:
             self._vifs = {v.port_id: v for v in found}
             nets = self._by_network()

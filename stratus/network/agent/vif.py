@@ -18,6 +18,8 @@ from stratus.network.agent.ovs import Ovs
 
 MARKER = "stratus-network"
 """Interface external_ids key holding the network id of a VIF Stratus plugged."""
+MTU_KEY = "stratus-mtu"
+"""Interface external_ids key holding the tap's MTU, so a tap lost in a host reboot can be made again."""
 MAC = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
 
 
@@ -27,15 +29,19 @@ class PluggedVif:
     network_id: str
     devname: str
     mac_address: str
+    mtu: int | None = None
 
 
-def vif_external_ids(port_id: str, network_id: str, mac_address: str) -> dict[str, str]:
-    return {
+def vif_external_ids(port_id: str, network_id: str, mac_address: str, mtu: int | None = None) -> dict[str, str]:
+    ids = {
         "iface-id": port_id,
         "attached-mac": mac_address.lower(),
         "iface-status": "active",
         MARKER: network_id,
     }
+    if mtu is not None:
+        ids[MTU_KEY] = str(mtu)
+    return ids
 
 
 def validate(port_id: str, network_id: str, mac_address: str, devname: str, mtu: int) -> None:
@@ -57,8 +63,8 @@ def plug(
     validate(port_id, network_id, mac_address, devname, mtu)
     ip.add_tap(devname)
     ip.set_up(devname, mtu=mtu)
-    ovs.add_port(bridge, devname, external_ids=vif_external_ids(port_id, network_id, mac_address))
-    return PluggedVif(port_id, network_id, devname, mac_address.lower())
+    ovs.add_port(bridge, devname, external_ids=vif_external_ids(port_id, network_id, mac_address, mtu))
+    return PluggedVif(port_id, network_id, devname, mac_address.lower(), mtu)
 
 
 def unplug(ovs: Ovs, ip: IpLink, devname: str) -> None:
@@ -74,5 +80,21 @@ def plugged_vifs(ovs: Ovs, bridge: str) -> list[PluggedVif]:
     vifs = []
     for name, ids in sorted(ovs.interfaces().items()):
         if name in on_bridge and ids.get(MARKER) and ids.get("iface-id"):
-            vifs.append(PluggedVif(ids["iface-id"], ids[MARKER], name, ids.get("attached-mac", "")))
+            mtu = int(ids[MTU_KEY]) if ids.get(MTU_KEY, "").isdigit() else None
+            vifs.append(PluggedVif(ids["iface-id"], ids[MARKER], name, ids.get("attached-mac", ""), mtu))
     return vifs
+
+
+def restore_missing_taps(ip: IpLink, vifs: list[PluggedVif], default_mtu: int) -> list[str]:
+    """Make again the taps of ``vifs`` that no longer exist (gone with a host reboot; OVS still lists them).
+
+    The guests the compute agent starts again after the reboot attach to these taps, and vswitchd picks a
+    re-created device up under its port by name. Returns the names made.
+    """
+    made = []
+    for v in vifs:
+        if not ip.exists(v.devname):
+            ip.add_tap(v.devname)
+            ip.set_up(v.devname, mtu=v.mtu or default_mtu)
+            made.append(v.devname)
+    return made

@@ -43,6 +43,7 @@ def test_plug_creates_tap_outside_ovs_and_marks_the_interface(parts) -> None:  #
     assert ovs.ports == {"tapp1": "br-int"}
     assert ovs.ids["tapp1"] == {
         "iface-id": "p1", "attached-mac": MAC.lower(), "iface-status": "active", vif.MARKER: "n1",
+        vif.MTU_KEY: "1442",
     }  # fmt: skip
     assert ["ip", "tuntap", "add", "dev", "tapp1", "mode", "tap"] in runner.commands
     assert md.calls == [("ensure", "n1")]
@@ -92,6 +93,17 @@ def test_rebuild_reads_marked_ports_of_the_bridge_only() -> None:
     mgr = VifManager(ovs, IpLink(None, runner=runner), "br-int", md)
     assert mgr.rebuild() == {"n1": {"pa"}, "n2": {"pb"}}
     assert md.calls == [("sync", {"n1", "n2"})]
+
+
+def test_rebuild_makes_again_the_taps_a_host_reboot_removed() -> None:
+    ovs, runner, md = FakeOvs(), FakeIpRunner(), Recorder()
+    ovs.add_port("br-int", "tapa", external_ids=vif.vif_external_ids("pa", "n1", MAC, 1400))
+    ovs.add_port("br-int", "tapb", external_ids=vif.vif_external_ids("pb", "n1", MAC))
+    runner.devices["tapb"] = {"kind": "tap", "up": True, "mtu": 1442}  # survived
+    mgr = VifManager(ovs, IpLink(None, runner=runner), "br-int", md)
+    mgr.rebuild()
+    assert runner.devices["tapa"] == {"kind": "tap", "up": True, "mtu": 1400}
+    assert sum(1 for c in runner.commands if c[1] == "tuntap") == 1  # tapb was left alone
 
 
 def test_moving_a_port_to_another_network_releases_the_old_one(parts) -> None:  # type: ignore[no-untyped-def]
