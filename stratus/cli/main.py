@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -22,6 +22,10 @@ identity_app = typer.Typer(help="Identity service tasks.", no_args_is_help=True)
 image_app = typer.Typer(help="Image service tasks.", no_args_is_help=True)
 app.add_typer(identity_app, name="identity")
 app.add_typer(image_app, name="image")
+testbed_app = typer.Typer(
+    help="A cloud of N compute hosts as network namespaces on this machine (root).", no_args_is_help=True
+)
+app.add_typer(testbed_app, name="testbed")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -113,12 +117,29 @@ def status(config_file: ConfigOption = None) -> None:
 
 
 @app.command()
-def serve(config_file: ConfigOption = None) -> None:
-    """Run every service in this process, in the foreground, until SIGTERM or Ctrl-C."""
+def serve(
+    config_file: ConfigOption = None,
+    role: Annotated[
+        str,
+        typer.Option(
+            "--role",
+            help="all: every service and this host's agents (default); controller: APIs, scheduler, network "
+            "server and OVN central (NB/SB also on TCP); compute: this host's compute and network agents only.",
+        ),
+    ] = "all",
+) -> None:
+    """Run this host's part of the cloud in the foreground until SIGTERM or Ctrl-C."""
+    from stratus.cli import roles
+
+    try:
+        roles.check_role(role)
+    except roles.RoleError as exc:
+        err_console.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from None
     config = _config(config_file)
     lifecycle.configure_logging(config.core.log_level)
     try:
-        lifecycle.serve(config)
+        roles.serve(config, role)
     except lifecycle.daemon.AlreadyRunning as exc:
         err_console.print(f"[red]{exc}[/]")
         raise typer.Exit(1) from None
@@ -157,6 +178,86 @@ def build_testvm(
             err_console.print(f"[red]Building the test VM failed: {exc}[/]")
             raise typer.Exit(1) from None
     console.print(f"Test VM image written to {path}")
+
+
+TestbedRoot = Annotated[
+    Path, typer.Option("--state-dir", help="Where test beds keep their state (one directory per test bed).")
+]
+TestbedId = Annotated[str | None, typer.Option("--id", help="The test bed (default: the only one under --state-dir).")]
+
+
+def _testbed_plan(state_dir: Path, testbed_id: str | None) -> Any:
+    from stratus.cli.testbed_plan import load_plan
+
+    try:
+        return load_plan(state_dir, testbed_id)
+    except (LookupError, ValueError) as exc:
+        err_console.print(f"[red]{exc}[/]")
+        raise typer.Exit(3) from None
+
+
+@testbed_app.command("up")
+def testbed_up(
+    hosts: Annotated[int, typer.Option("--hosts", min=1, help="Number of compute hosts (namespaces).")] = 2,
+    state_dir: TestbedRoot = Path("/var/lib/stratus-testbed"),
+    testbed_id: Annotated[
+        str | None, typer.Option("--id", help="Name it (stb + 4 hex digits); default random.")
+    ] = None,
+) -> None:
+    """Start a controller and N compute hosts in namespaces (PostgreSQL + RabbitMQ of this machine)."""
+    from stratus.cli import testbed
+    from stratus.cli.testbed_sys import TestbedError
+
+    try:
+        plan = testbed.up(state_dir, hosts, console.print, testbed_id=testbed_id)
+    except (TestbedError, ValueError) as exc:
+        err_console.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from None
+    d = plan.directory
+    console.print(f"[green]Test bed {plan.id} is up[/]: controller {plan.controller_ip}, hosts "
+                  + ", ".join(f"{h.name} ({h.address.split('/')[0]})" for h in plan.hosts))  # fmt: skip
+    console.print(
+        f"Use it: `export OS_CLIENT_CONFIG_FILE={d}/clouds.yaml` then `openstack --os-cloud stratus-demo server list` "
+        f"(admin: --os-cloud stratus), or `source {d}/demo-openrc`. Host consoles: "
+        f"`ip netns exec {plan.hosts[0].namespace} ...`. Stop: `stratus testbed down --id {plan.id}`."
+    )
+
+
+@testbed_app.command("down")
+def testbed_down(state_dir: TestbedRoot = Path("/var/lib/stratus-testbed"), testbed_id: TestbedId = None) -> None:
+    """Stop every process of the test bed and remove its namespaces, links, databases, vhost and files."""
+    from stratus.cli import testbed
+    from stratus.cli.testbed_sys import TestbedError
+
+    plan = _testbed_plan(state_dir, testbed_id)
+    try:
+        testbed.down(plan, console.print)
+    except TestbedError as exc:
+        err_console.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from None
+    console.print(f"Test bed {plan.id} removed.")
+
+
+@testbed_app.command("status")
+def testbed_status(state_dir: TestbedRoot = Path("/var/lib/stratus-testbed"), testbed_id: TestbedId = None) -> None:
+    """Show the controller and each host: namespace, process, compute service up/down (exit 1 if not all up)."""
+    from rich.table import Table
+
+    from stratus.cli import testbed
+
+    plan = _testbed_plan(state_dir, testbed_id)
+    relay, controller, hosts = testbed.status(plan)
+    state = {True: "running", False: "NOT running"}
+    console.print(
+        f"Test bed {plan.id}: controller {plan.controller_ip} ({state[controller]}), RabbitMQ relay {state[relay]}, "
+        f"clouds.yaml {plan.directory / 'clouds.yaml'}"
+    )
+    table = Table("host", "namespace", "process", "compute service")
+    for h in hosts:
+        table.add_row(h.name, "yes" if h.namespace else "MISSING", "alive" if h.process else "DEAD", h.compute)
+    console.print(table)
+    if not (relay and controller and all(h.namespace and h.process and h.compute == "up" for h in hosts)):
+        raise typer.Exit(1)
 
 
 if __name__ == "__main__":

@@ -134,7 +134,7 @@ class NetworkService:
         if self.conf.backend == "ovn" and self.conf.run_ovn_central and not self.conf.ovn_nb_connection:
             from stratus.network.agent.central import OvnCentral
 
-            self.central = OvnCentral(conf.ovn_dir(self.config))
+            self.central = OvnCentral(conf.ovn_dir(self.config), listen=self.conf.ovn_central_listen)
             self.central.start()
 
     def _start_agent(self) -> None:

@@ -6,6 +6,12 @@ the userspace (``netdev``) datapath: the supervisor restarts it at once, and eac
 host address on the first mapped bridge (``[network_agent] external_cidr``), which vanishes with the
 bridge's internal port when ovs-vswitchd exits.
 
+With ``[network_agent] underlay_interface`` and ``underlay_cidr`` the tunnel endpoint lives on an OVS netdev
+bridge (``underlay_bridge``, br-phy) whose uplink is that interface: each start of ovs-vswitchd moves the
+address onto br-phy, so the userspace datapath learns the route and ARP of the underlay from the kernel
+(notes/ovn-userspace-datapath.md, "put the tunnel endpoint IP on an OVS netdev bridge").
+``[network_agent] bridge_ports`` plugs uplinks into other bridges (br-ex of a gateway chassis).
+
 ``netns`` runs the daemons (and the host address) inside that network namespace; tests use it so that
 their bridges never meet a running cloud's ``br-int``.
 """
@@ -59,7 +65,7 @@ def open_vswitch_ids(config: Config, agent: conf.NetworkAgentConfig, dp_type: st
         "hostname": config.core.host,
         "ovn-remote": agent_sb_connection(config, agent),
         "ovn-encap-type": agent.encap_type,
-        "ovn-encap-ip": agent.encap_ip,
+        "ovn-encap-ip": conf.encap_address(agent),
         "ovn-bridge": agent.integration_bridge,
         "ovn-bridge-datapath-type": dp_type,
         "ovn-bridge-mappings": ",".join(f"{net}:{br}" for net, br in agent.bridge_mappings.items()),
@@ -97,7 +103,22 @@ def setup_commands(config: Config, agent: conf.NetworkAgentConfig, dp_type: str)
     for bridge in dict.fromkeys(agent.bridge_mappings.values()):
         cmds.append(["--no-wait", "--may-exist", "add-br", bridge, "--", "set", "Bridge", bridge,
                      f"datapath_type={dp_type}"])  # fmt: skip
+    for bridge, uplink in uplinks(agent).items():
+        if bridge not in agent.bridge_mappings.values():
+            cmds.append(["--no-wait", "--may-exist", "add-br", bridge, "--", "set", "Bridge", bridge,
+                         f"datapath_type={dp_type}"])  # fmt: skip
+        cmds.append(["--no-wait", "--may-exist", "add-port", bridge, uplink])
     return cmds
+
+
+def uplinks(agent: conf.NetworkAgentConfig) -> dict[str, str]:
+    """OVS bridge -> host interface plugged into it: ``bridge_ports`` plus br-phy's ``underlay_interface``."""
+    ports = dict(agent.bridge_ports)
+    if agent.underlay_interface:
+        if not agent.underlay_cidr:
+            raise ValueError("[network_agent] underlay_interface needs underlay_cidr (the address br-phy takes)")
+        ports[agent.underlay_bridge] = agent.underlay_interface
+    return ports
 
 
 def exit_cleanly(ctl: Path) -> None:
@@ -149,12 +170,14 @@ class Chassis:
 
     @property
     def bridges(self) -> list[str]:
-        return [self.agent.integration_bridge, *dict.fromkeys(self.agent.bridge_mappings.values())]
+        mapped = [*self.agent.bridge_mappings.values(), *uplinks(self.agent)]
+        return [self.agent.integration_bridge, *dict.fromkeys(mapped)]
 
     def start(self) -> None:
         """Start ovsdb-server, ovs-vswitchd and ovn-controller; ProcessError naming the one that cannot."""
         check_socket_dir(self.directory)
         self.directory.mkdir(parents=True, exist_ok=True)
+        uplinks(self.agent)  # ValueError for an incomplete underlay before anything starts
         self._check_encap_ip()
         self.supervisor.start()
 
@@ -175,6 +198,7 @@ class Chassis:
                 raise ProcessError(f"ovs-vswitchd did not create bridge device(s) {', '.join(missing)}")
             if missing:
                 time.sleep(POLL)  # waiting for ovs-vswitchd to create the devices, bounded by the deadline
+        self._uplinks()
         external = next(iter(self.agent.bridge_mappings.values()), None)
         if external and self.agent.external_cidr:
             self.ip.replace_address(self.agent.external_cidr, external)
@@ -182,8 +206,21 @@ class Chassis:
             # complete checksums (tested both ways in tests/e2e/test_network_host.py); veths need it.
             self.ip.set_up(external)
 
+    def _uplinks(self) -> None:
+        """Uplinks up with checksum offload off (OVS reads them through AF_PACKET); the underlay address moved
+        from the uplink onto br-phy, which must be up for vswitchd to route tunnels through it."""
+        for bridge, uplink in uplinks(self.agent).items():
+            self.ip.checksum_offload_off(uplink)
+            self.ip.set_up(uplink)
+            if bridge == self.agent.underlay_bridge and self.agent.underlay_cidr:
+                self.ip.run("ip", "-4", "addr", "flush", "dev", uplink)
+                self.ip.replace_address(self.agent.underlay_cidr, bridge)
+                self.ip.set_up(bridge)
+
     def _check_encap_ip(self) -> None:
-        ip = self.agent.encap_ip
+        ip = conf.encap_address(self.agent)
+        if self.agent.underlay_cidr:
+            return  # the address is put on br-phy once ovs-vswitchd runs
         if not ip.startswith("127.") and not self.ip.has_address(ip):
             LOG.warning(
                 "[network_agent] encap_ip %s is not an address of this host: tunnels to other chassis will fail", ip
