@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-import uuid as uuidlib
 from dataclasses import replace
 from typing import Any
 
@@ -30,9 +29,9 @@ from stratus.compute.models import (
     InstanceActionEvent,
     InstanceFault,
     InstanceMetadata,
-    ResourceProvider,
     ServerGroupMember,
 )
+from stratus.compute.moves import MoveTasks, migration_consumer
 from stratus.compute.ports import InstancePorts, PortAllocationError, vif_specs
 from stratus.compute.rpcapi import ComputeAgentAPI
 from stratus.compute.scheduler import claims
@@ -59,12 +58,7 @@ UPDATABLE = frozenset(
     }
 )
 STABLE_VM_STATES = frozenset({"active", "stopped", "paused", "suspended", "resized"})
-_MIGRATION_NS = uuidlib.UUID("5b3f0a0e-2f6c-4c1e-9a53-2b4a3c7d9e10")
-
-
-def migration_consumer(instance_uuid: str) -> str:
-    """The consumer holding an instance's old-flavor allocations during a resize."""
-    return str(uuidlib.uuid5(_MIGRATION_NS, instance_uuid))
+__all__ = ["ConductorManager", "migration_consumer"]
 
 
 class ConductorManager:
@@ -95,6 +89,15 @@ class ConductorManager:
         self._agents = ComputeAgentAPI(bus)
         self._claimed: dict[str, InstanceSpec] = {}
         self._claimed_lock = threading.Lock()
+        self._moves = MoveTasks(
+            db,
+            self._scheduler,
+            self._agents,
+            ports,
+            instance_spec=self._instance_spec,
+            fault=lambda uuid, host, message: self._fault(uuid, host, message),
+            notify=self._notify,
+        )
 
     # from the API
 
@@ -111,26 +114,30 @@ class ConductorManager:
                 self._error(sel.instance_uuid, f"Build could not be dispatched: {exc}", sel.host)
 
     def resize_instance(self, ctx: dict[str, Any], instance_uuid: str, request_spec: dict[str, Any]) -> None:
-        """Claim the new flavor (old allocations move to the migration consumer) and cast the resize."""
+        """Claim the new flavor (old allocations move to the migration consumer) and start the resize.
+
+        When no host fits, the server stays as it was with a fault saying why.
+        """
         spec = replace(RequestSpec.from_dict(request_spec), instance_uuids=[instance_uuid])
-        mig = migration_consumer(instance_uuid)
-        with self._db.session() as session:
-            claims.free(session, mig)
-            claims.move(session, instance_uuid, mig)
-        sel = self._scheduler.select_destinations(spec, on_claim=self._on_resize_claim)[0]
-        if sel.error is not None or sel.host is None:
-            with self._db.session() as session:
-                claims.free(session, instance_uuid)
-                claims.move(session, mig, instance_uuid)
-            reason = sel.error or "resize aborted"
+        reason = self._moves.start(ctx, instance_uuid, spec, "resize")
+        if reason is not None:
             self._fault(instance_uuid, None, reason, code=400)
             self._resize_not_started(instance_uuid)
-            return
-        instance = self._instance_spec(instance_uuid, spec)
-        if instance is not None:
-            instance = replace(instance, flavor=spec.flavor)
-            resize = {**(ctx.get("resize") or {}), "flavor": spec.flavor.to_dict()}
-            self._agents.resize_instance({**ctx, "resize": resize}, sel.host, instance)
+
+    def migrate_server(self, ctx: dict[str, Any], instance_uuid: str, request_spec: dict[str, Any]) -> str | None:
+        """Cold migration (a resize to the same flavor on another host); returns why not, None once started."""
+        spec = replace(RequestSpec.from_dict(request_spec), instance_uuids=[instance_uuid])
+        reason = self._moves.start(ctx, instance_uuid, spec, "migration")
+        if reason is not None:
+            self._resize_not_started(instance_uuid)
+        return reason
+
+    def evacuate_instance(
+        self, ctx: dict[str, Any], instance_uuid: str, request_spec: dict[str, Any], migration_uuid: str
+    ) -> None:
+        """Rebuild on another host a server whose host is down (see ``moves``)."""
+        spec = replace(RequestSpec.from_dict(request_spec), instance_uuids=[instance_uuid])
+        self._moves.evacuate(ctx, instance_uuid, spec, migration_uuid)
 
     # from agents
 
@@ -257,29 +264,24 @@ class ConductorManager:
         self._power_changed(instance_uuid, int(power_state))
 
     def finish_resize(self, ctx: dict[str, Any], host: str, instance_uuid: str, phase: str) -> dict[str, Any]:
-        """Record a resize step done by an agent: 'resized' (now VERIFY_RESIZE), 'confirmed' or 'reverted'.
+        """Record a resize/migration step done by an agent (phases: ``ConductorAPI.finish_resize``).
 
         Returns ``{"source": host, "dest": host}``; when they differ, the host that no longer needs the
-        guest is told to drop it (``cleanup_instance``).
+        guest is told to drop it and unplug its VIFs (``cleanup_instance``).
         """
-        mig = migration_consumer(instance_uuid)
-        with self._db.session() as session:
-            inst = session.get(Instance, instance_uuid)
-            source = _provider_host(session, claims.consumer_providers(session, mig)) or (inst.host if inst else None)
-            dest = _provider_host(session, claims.consumer_providers(session, instance_uuid)) or host
-            if inst is None or inst.deleted:
-                return {"source": source, "dest": dest}
-            _apply_resize_phase(session, inst, phase, dest, ctx)
-            if phase == "confirmed":
-                claims.free(session, mig)
-            elif phase == "reverted":
-                claims.free(session, instance_uuid)
-                claims.move(session, mig, instance_uuid)
-                inst.host = inst.node = source
-        self._notify(instance_uuid)
-        if source and dest and source != dest and phase in ("confirmed", "reverted"):
-            self._agents.cleanup_instance(ctx, source if phase == "confirmed" else dest, instance_uuid)
-        return {"source": source, "dest": dest}
+        return self._moves.finish(ctx, host, instance_uuid, phase)
+
+    def evacuation_finished(
+        self, ctx: dict[str, Any], host: str, instance_uuid: str, error: str | None, power_state: int
+    ) -> None:
+        self._moves.evacuation_finished(ctx, host, instance_uuid, error, int(power_state))
+
+    def evacuated_instances(self, host: str) -> list[dict[str, Any]]:
+        """Servers evacuated away from ``host`` whose stale copy there must go (migration, instance, vifs)."""
+        return self._moves.evacuated_instances(host)
+
+    def evacuations_cleaned(self, host: str, migration_uuids: list[str]) -> None:
+        self._moves.evacuations_cleaned(host, list(migration_uuids))
 
     # helpers
 
@@ -351,12 +353,6 @@ class ConductorManager:
         with self._claimed_lock:  # saves _dispatch a read of what this transaction already has
             self._claimed[instance_uuid] = _instance_spec(session, inst, None)
 
-    def _on_resize_claim(self, session: Session, instance_uuid: str, host: HostState) -> None:
-        inst = session.get(Instance, instance_uuid)
-        if inst is None or inst.deleted:
-            raise ClaimAborted(instance_uuid)
-        inst.task_state = "resize_migrating"
-
     def _resize_not_started(self, instance_uuid: str) -> None:
         """No host fits the new flavor: the server stays as it was (the API held quota for the larger flavor)."""
         with self._db.session() as session:
@@ -369,7 +365,7 @@ class ConductorManager:
             inst.task_state, inst.new_flavor, inst.old_flavor = None, None, None
         self._notify(instance_uuid)
 
-    def _instance_spec(self, instance_uuid: str, spec: RequestSpec) -> InstanceSpec | None:
+    def _instance_spec(self, instance_uuid: str, spec: RequestSpec | None) -> InstanceSpec | None:
         with self._db.reader() as session:
             inst = session.get(Instance, instance_uuid)
             if inst is None or inst.deleted:
@@ -468,37 +464,6 @@ def _failures_message(failures: list[Any]) -> str:
 
 def _parse_time(value: Any) -> Any:
     return dt.datetime.fromisoformat(value) if isinstance(value, str) else value
-
-
-def _provider_host(session: Session, provider_uuids: list[str]) -> str | None:
-    if not provider_uuids:
-        return None
-    return session.scalar(sa.select(ResourceProvider.host).where(ResourceProvider.uuid == provider_uuids[0]))
-
-
-def _apply_resize_phase(session: Session, inst: Instance, phase: str, dest: str, ctx: dict[str, Any]) -> None:
-    if phase == "resized":
-        new = inst.new_flavor or (ctx.get("resize") or {}).get("flavor")
-        if new:
-            inst.old_flavor, inst.flavor, inst.new_flavor = inst.flavor, new, None
-            inst.vcpus, inst.memory_mb, inst.root_gb = new["vcpus"], new["memory_mb"], new["root_gb"]
-        inst.host = inst.node = dest
-        # Nova: a server stopped before the resize stays powered off (VERIFY_RESIZE, then SHUTOFF).
-        stopped = (ctx.get("resize") or {}).get("old_vm_state") == "stopped"
-        inst.vm_state, inst.task_state = "resized", None
-        inst.power_state = messages.SHUTDOWN if stopped else messages.RUNNING
-    elif phase == "confirmed":
-        inst.old_flavor, inst.task_state = None, None
-        inst.vm_state = "stopped" if inst.power_state == messages.SHUTDOWN else "active"
-    elif phase == "reverted":
-        if inst.old_flavor:
-            old = inst.old_flavor
-            inst.flavor, inst.old_flavor = old, None
-            inst.vcpus, inst.memory_mb, inst.root_gb = old["vcpus"], old["memory_mb"], old["root_gb"]
-        inst.task_state = None
-        inst.vm_state = "stopped" if inst.power_state == messages.SHUTDOWN else "active"
-    else:
-        raise ValueError(f"unknown resize phase {phase!r}")
 
 
 def _instance_spec(session: Session, inst: Instance, spec: RequestSpec | None) -> InstanceSpec:

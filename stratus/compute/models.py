@@ -253,3 +253,32 @@ class ServerGroupMember(ComputeBase):
     __tablename__ = "server_group_member"
     group_uuid: Mapped[str] = mapped_column(sa.ForeignKey("server_group.uuid", ondelete="CASCADE"), primary_key=True)
     instance_uuid: Mapped[str] = mapped_column(sa.String(36), primary_key=True, index=True)
+
+
+class Migration(ComputeBase):
+    """A move of a server between hosts, as ``os-migrations`` shows it (Nova's ``migrations`` table).
+
+    ``migration_type``: migration (cold, same flavor), resize, evacuation. ``status`` follows Nova:
+    pre-migrating, migrating, finished (VERIFY_RESIZE), confirming/confirmed, reverting/reverted, error;
+    evacuations go accepted, pre-migrating, done (rebuilt elsewhere), completed (the source host
+    dropped its copy), or failed/error.
+    """
+
+    __tablename__ = "migration"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    uuid: Mapped[str] = mapped_column(sa.String(36), unique=True, default=new_uuid)
+    instance_uuid: Mapped[str] = mapped_column(sa.String(36), index=True)
+    migration_type: Mapped[str] = mapped_column(sa.String(32))
+    status: Mapped[str] = mapped_column(sa.String(32), index=True)
+    source_compute: Mapped[str | None] = mapped_column(sa.String(255), index=True)
+    source_node: Mapped[str | None] = mapped_column(sa.String(255))
+    dest_compute: Mapped[str | None] = mapped_column(sa.String(255), index=True)
+    dest_node: Mapped[str | None] = mapped_column(sa.String(255))
+    dest_host: Mapped[str | None] = mapped_column(sa.String(39))
+    old_instance_type_id: Mapped[int | None]
+    new_instance_type_id: Mapped[int | None]
+    project_id: Mapped[str | None] = mapped_column(sa.String(255))
+    user_id: Mapped[str | None] = mapped_column(sa.String(255))
+    hidden: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    updated_at: Mapped[dt.datetime | None] = mapped_column(onupdate=utcnow)

@@ -39,6 +39,29 @@ class ConductorAPI:
             request_spec=request_spec.to_dict(),
         )
 
+    def migrate_server(self, ctx: dict[str, Any], instance_uuid: str, request_spec: RequestSpec) -> str | None:
+        """Cold-migrate (a call, as Nova's ``migrate_server``): None once a host is claimed, else why not."""
+        return self._bus.call(  # type: ignore[no-any-return]
+            CONDUCTOR_TOPIC,
+            "migrate_server",
+            ctx=ctx,
+            instance_uuid=instance_uuid,
+            request_spec=request_spec.to_dict(),
+        )
+
+    def evacuate_instance(
+        self, ctx: dict[str, Any], instance_uuid: str, request_spec: RequestSpec, migration_uuid: str
+    ) -> None:
+        """Rebuild a server whose host is down on another host (the API recorded the migration)."""
+        self._bus.cast(
+            CONDUCTOR_TOPIC,
+            "evacuate_instance",
+            ctx=ctx,
+            instance_uuid=instance_uuid,
+            request_spec=request_spec.to_dict(),
+            migration_uuid=migration_uuid,
+        )
+
     # from agents (hosts never touch the database)
     def service_heartbeat(self, host: str, availability_zone: str) -> None:
         self._bus.cast(CONDUCTOR_TOPIC, "service_heartbeat", host=host, availability_zone=availability_zone)
@@ -107,10 +130,37 @@ class ConductorAPI:
         )
 
     def finish_resize(self, ctx: dict[str, Any], host: str, instance_uuid: str, phase: str) -> dict[str, Any]:
-        """An agent finished a resize step: phase 'resized', 'confirmed' or 'reverted'; returns source/dest hosts."""
+        """An agent finished a step of a resize or cold migration; returns source/dest hosts.
+
+        phase: 'resized' (now VERIFY_RESIZE), 'confirmed', 'reverted' (the destination reverted),
+        'revert_finished' (the source restarted its guest after a revert between hosts) or 'failed'
+        (the move between hosts failed: the source gets its guest back).
+        """
         return self._bus.call(  # type: ignore[no-any-return]
             CONDUCTOR_TOPIC, "finish_resize", ctx=ctx, host=host, instance_uuid=instance_uuid, phase=phase
         )
+
+    def evacuation_finished(
+        self, ctx: dict[str, Any], host: str, instance_uuid: str, error: str | None, power_state: int
+    ) -> None:
+        """The destination rebuilt the evacuated server (``error`` None) or could not (``error`` says why)."""
+        self._bus.call(
+            CONDUCTOR_TOPIC,
+            "evacuation_finished",
+            ctx=ctx,
+            host=host,
+            instance_uuid=instance_uuid,
+            error=error,
+            power_state=power_state,
+        )
+
+    def evacuated_instances(self, host: str) -> list[dict[str, Any]]:
+        """Servers evacuated away from ``host`` whose copy there was not yet dropped (migration, instance, vifs)."""
+        return self._bus.call(CONDUCTOR_TOPIC, "evacuated_instances", host=host)  # type: ignore[no-any-return]
+
+    def evacuations_cleaned(self, host: str, migration_uuids: list[str]) -> None:
+        """``host`` dropped its copies of these evacuated servers (their migrations become 'completed')."""
+        self._bus.call(CONDUCTOR_TOPIC, "evacuations_cleaned", host=host, migration_uuids=migration_uuids)
 
 
 class ComputeAgentAPI:
@@ -155,9 +205,24 @@ class ComputeAgentAPI:
     def snapshot_instance(self, ctx: dict[str, Any], host: str, instance_uuid: str, image_id: str) -> None:
         self._cast(host, "snapshot_instance", ctx=ctx, instance_uuid=instance_uuid, image_id=image_id)
 
-    def cleanup_instance(self, ctx: dict[str, Any], host: str, instance_uuid: str) -> None:
-        """Drop the guest's copy on ``host`` without touching the instance record (the other side of a resize)."""
-        self._cast(host, "cleanup_instance", ctx=ctx, instance_uuid=instance_uuid)
+    def cleanup_instance(
+        self, ctx: dict[str, Any], host: str, instance_uuid: str, vifs: list[dict[str, Any]] | None = None
+    ) -> None:
+        """Drop the guest's copy on ``host`` without touching the instance record (the other side of a resize),
+        and unplug ``vifs`` (``network_info`` entries) there."""
+        self._cast(host, "cleanup_instance", ctx=ctx, instance_uuid=instance_uuid, vifs=vifs or [])
+
+    def prep_migration(self, ctx: dict[str, Any], host: str, instance: InstanceSpec, dest: str) -> None:
+        """On the source of a move between hosts: power the guest off, then hand the move to ``dest``."""
+        self._cast(host, "prep_migration", ctx=ctx, instance=instance.to_dict(), dest=dest)
+
+    def finish_revert_resize(self, ctx: dict[str, Any], host: str, instance: InstanceSpec, power_on: bool) -> None:
+        """On the source after a revert (or failure) between hosts: plug the VIFs again, start the guest."""
+        self._cast(host, "finish_revert_resize", ctx=ctx, instance=instance.to_dict(), power_on=power_on)
+
+    def evacuate_instance(self, ctx: dict[str, Any], host: str, instance: InstanceSpec) -> None:
+        """Rebuild ``instance`` here from its image (its old host is down); ctx["evacuate"] says how."""
+        self._cast(host, "evacuate_instance", ctx=ctx, instance=instance.to_dict())
 
     def get_console_output(self, ctx: dict[str, Any], host: str, instance_uuid: str, length: int | None) -> str:
         return self._bus.call(  # type: ignore[no-any-return]

@@ -17,6 +17,7 @@ from stratus.compute.core.images import ImageLookup
 from stratus.compute.core.instance_actions import InstanceActionManager
 from stratus.compute.core.keypairs import KeyPairManager
 from stratus.compute.core.metadata import MetadataManager
+from stratus.compute.core.migrations import MigrationManager
 from stratus.compute.core.network import NetworkBinder, NoNetwork
 from stratus.compute.core.network_binder import NetworkApiBinder
 from stratus.compute.core.quotas import QuotaManager
@@ -80,6 +81,7 @@ class ComputeService:
         self.quotas = QuotaManager(deps)
         self.server_groups = ServerGroupManager(deps)
         self.hosts = HostManager(deps)
+        self.migrations = MigrationManager(deps)
         self.workers: Any = None
         self.app: FastAPI = create_app(self)
         # Served beside the catalog endpoint: what the metadata proxies forward guests' requests to.

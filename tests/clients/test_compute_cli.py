@@ -196,3 +196,52 @@ def test_openstacksdk_create_and_wait(cloud: CloudHandle) -> None:
     assert server.status == "ACTIVE"
     conn.compute.delete_server(server)
     conn.compute.wait_for_delete(server, wait=60)
+
+
+def test_migrate_confirm_then_evacuate_off_a_forced_down_host(cloud: CloudHandle) -> None:
+    """``server migrate`` / ``migrate confirm`` / ``migration list``, then ``server evacuate`` once the
+    server's host is fenced and forced down (``compute service set --down``), as Nova's runbook does."""
+    created = osc(
+        cloud,
+        "server",
+        "create",
+        "--image",
+        "testvm",
+        "--flavor",
+        "m1.tiny",
+        "--nic",
+        "none",
+        "--wait",
+        unique("mv"),
+        os_cloud="stratus-demo",
+    )
+    sid = created["id"]
+    source = osc(cloud, "server", "show", sid)["OS-EXT-SRV-ATTR:host"]
+    with pytest.raises(OscError):
+        run(cloud, "server", "migrate", sid, os_cloud="stratus-demo")  # admin only
+    run(cloud, "server", "migrate", "--wait", sid)
+    shown = osc(cloud, "server", "show", sid)
+    dest = shown["OS-EXT-SRV-ATTR:host"]
+    assert shown["status"] == "VERIFY_RESIZE" and dest != source
+    (mig,) = osc(cloud, "--os-compute-api-version", "2.59", "server", "migration", "list", "--server", sid)
+    assert (mig["Source Compute"], mig["Dest Compute"], mig["Status"], mig["Type"]) == (
+        source,
+        dest,
+        "finished",
+        "migration",
+    )
+    run(cloud, "server", "migrate", "confirm", sid)
+    assert wait_status(cloud, sid, "ACTIVE") == "ACTIVE"
+    with pytest.raises(OscError) as refused:
+        run(cloud, "server", "evacuate", sid)
+    assert f"Compute service of {dest} is still in use." in str(refused.value)
+    run(cloud, "--os-compute-api-version", "2.11", "compute", "service", "set", "--down", dest, "nova-compute")
+    try:
+        # no --wait: OSC 10.5's evacuate --wait compares the lowercased status with "ACTIVE" and never ends
+        run(cloud, "server", "evacuate", sid)
+        assert wait_status(cloud, sid, "ACTIVE") == "ACTIVE"
+        shown = osc(cloud, "server", "show", sid)
+        assert shown["status"] == "ACTIVE" and shown["OS-EXT-SRV-ATTR:host"] not in (dest, None)
+    finally:
+        run(cloud, "--os-compute-api-version", "2.11", "compute", "service", "set", "--up", dest, "nova-compute")
+        run(cloud, "server", "delete", "--wait", sid)

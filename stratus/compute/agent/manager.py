@@ -13,6 +13,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from stratus.compute import messages
@@ -21,7 +22,7 @@ from stratus.compute.agent.vif_events import VifEventRegistry
 from stratus.compute.agent.vifs import NetworkAgent, VifPlugger, VifPlugTimeout
 from stratus.compute.conf import AgentConfig
 from stratus.compute.messages import InstanceInfo, InstanceSpec, VifSpec
-from stratus.compute.rpcapi import AGENT_TOPIC, EVENTS_TOPIC, ConductorAPI
+from stratus.compute.rpcapi import AGENT_TOPIC, EVENTS_TOPIC, ComputeAgentAPI, ConductorAPI
 from stratus.compute.virt.base import ComputeDriver, InstanceNotFound
 from stratus.core.bus import Bus, RpcServer
 from stratus.network.client import NetworkAgentClient
@@ -54,8 +55,10 @@ class ComputeAgentManager:
         *,
         network_agent: NetworkAgent | None = None,
         vif_plugging_timeout: float = 60.0,
+        agents: ComputeAgentAPI | None = None,
     ):
         self._host = host
+        self._agents = agents
         self._driver = driver
         self._conductor = conductor
         self._images = images
@@ -133,18 +136,50 @@ class ComputeAgentManager:
             )
 
     def resize_instance(self, ctx: dict[str, Any], instance: dict[str, Any]) -> None:
-        """Apply the new flavor here (this host is the destination), then VERIFY_RESIZE."""
+        """Apply the new flavor here (this host is the destination), then VERIFY_RESIZE.
+
+        Arriving from another host (``ctx["migration"]``): plug the VIFs and wait for the network to
+        report them up first; a failure then gives the guest back to the source ('failed').
+        """
         spec = InstanceSpec.from_dict(instance)
+        arriving = _source_of(ctx) not in (None, self._host)
         with self._lock(spec.uuid), self._event(ctx, spec.uuid, "compute_resize_instance") as ev:
             try:
+                if arriving:
+                    self._plug_vifs(spec)
                 self._driver.resize(spec, self._images(ctx))
                 if (ctx.get("resize") or {}).get("old_vm_state") == "stopped":
                     self._driver.power_off(spec.uuid)  # Nova keeps a stopped server stopped
             except Exception as exc:
                 ev.failed(exc)
-                self._action_failed(spec.uuid, "resize failed", exc)
+                if not arriving:
+                    self._action_failed(spec.uuid, "resize failed", exc)
+                    return
+                LOG.warning("%s: move of %s here failed: %s", self._host, spec.uuid, exc)
+                self._driver.destroy(spec.uuid)
+                self._unplug_vifs(spec.uuid, spec.vifs)
+                self._move_failed(ctx, spec.uuid, exc)
                 return
             self._conductor.finish_resize(ctx, self._host, spec.uuid, "resized")
+
+    def prep_migration(self, ctx: dict[str, Any], instance: dict[str, Any], dest: str) -> None:
+        """The source of a move between hosts: power the guest off (kept for a revert), hand over to ``dest``."""
+        spec = InstanceSpec.from_dict(instance)
+        with self._lock(spec.uuid), self._event(ctx, spec.uuid, "compute_prep_migration") as ev:
+            try:
+                self._driver.power_off(spec.uuid)
+            except InstanceNotFound:
+                LOG.warning(
+                    "%s: %s has no guest here to migrate; %s builds it from its image", self._host, spec.uuid, dest
+                )
+            except Exception as exc:
+                ev.failed(exc)
+                self._move_failed(ctx, spec.uuid, exc)
+                return
+        if self._agents is None:
+            self._move_failed(ctx, spec.uuid, RuntimeError("this agent cannot reach other hosts"))
+            return
+        self._agents.resize_instance(ctx, dest, spec)
 
     def confirm_resize(self, ctx: dict[str, Any], instance_uuid: str) -> None:
         with self._lock(instance_uuid), self._event(ctx, instance_uuid, "compute_confirm_resize"):
@@ -152,10 +187,13 @@ class ComputeAgentManager:
             self._conductor.finish_resize(ctx, self._host, instance_uuid, "confirmed")
 
     def revert_resize(self, ctx: dict[str, Any], instance: dict[str, Any]) -> None:
+        """Undo the resize here; after a move between hosts the conductor drops this copy and the source restarts."""
         spec = InstanceSpec.from_dict(instance)
+        arrived = _source_of(ctx) not in (None, self._host)
         with self._lock(spec.uuid), self._event(ctx, spec.uuid, "compute_revert_resize") as ev:
             try:
-                self._driver.revert_resize(spec)
+                if not arrived:
+                    self._driver.revert_resize(spec)
             except InstanceNotFound:
                 pass  # the guest lives on the source host, which the conductor keeps
             except Exception as exc:
@@ -164,10 +202,49 @@ class ComputeAgentManager:
                 return
             self._conductor.finish_resize(ctx, self._host, spec.uuid, "reverted")
 
-    def cleanup_instance(self, ctx: dict[str, Any], instance_uuid: str) -> None:
-        """Drop this host's copy of a guest that now lives elsewhere (after a resize)."""
+    def finish_revert_resize(self, ctx: dict[str, Any], instance: dict[str, Any], power_on: bool) -> None:
+        """The source after a revert (or a failed move): plug the VIFs again and start the guest it kept."""
+        spec = InstanceSpec.from_dict(instance)
+        with self._lock(spec.uuid), self._event(ctx, spec.uuid, "compute_finish_revert_resize") as ev:
+            try:
+                # no wait for network-vif-plugged: the ports may be up again before a waiter could exist
+                self._plug_vifs(replace(spec, vifs=[replace(v, active=True) for v in spec.vifs]))
+                if power_on:
+                    self._driver.power_on(spec.uuid)
+                power = self._driver.get_power_state(spec.uuid)
+            except Exception as exc:
+                ev.failed(exc)
+                self._conductor.instance_fault(self._host, spec.uuid, f"revert failed: {exc}", _tb(exc))
+                power = messages.NOSTATE
+            self._conductor.instance_update(self._host, spec.uuid, power_state=power)
+            self._conductor.finish_resize(ctx, self._host, spec.uuid, "revert_finished")
+
+    def cleanup_instance(
+        self, ctx: dict[str, Any], instance_uuid: str, vifs: list[dict[str, Any]] | None = None
+    ) -> None:
+        """Drop this host's copy of a guest that now lives elsewhere (after a move) and unplug its VIFs here."""
         with self._lock(instance_uuid):
             self._driver.destroy(instance_uuid)
+            self._unplug_vifs(instance_uuid, [_vif(v) for v in vifs or []])
+
+    def evacuate_instance(self, ctx: dict[str, Any], instance: dict[str, Any]) -> None:
+        """Build here, from its image, a server whose host is down (Nova's rebuild with ``recreate``)."""
+        spec = InstanceSpec.from_dict(instance)
+        with self._lock(spec.uuid), self._event(ctx, spec.uuid, "compute_rebuild_instance") as ev:
+            try:
+                self._plug_vifs(spec)
+                self._driver.spawn(spec, self._images(ctx))
+                if (ctx.get("evacuate") or {}).get("old_vm_state") == "stopped":
+                    self._driver.power_off(spec.uuid)  # Nova (before 2.95) keeps a stopped server stopped
+                power = self._driver.get_power_state(spec.uuid)
+            except Exception as exc:
+                ev.failed(exc)
+                LOG.warning("%s: evacuation of %s failed: %s", self._host, spec.uuid, exc)
+                self._driver.destroy(spec.uuid)
+                self._unplug_vifs(spec.uuid, spec.vifs)
+                self._conductor.evacuation_finished(ctx, self._host, spec.uuid, str(exc) or type(exc).__name__, 0)
+                return
+            self._conductor.evacuation_finished(ctx, self._host, spec.uuid, None, power)
 
     def snapshot_instance(self, ctx: dict[str, Any], instance_uuid: str, image_id: str) -> None:
         with self._lock(instance_uuid), self._event(ctx, instance_uuid, "compute_snapshot_instance") as ev:
@@ -198,6 +275,11 @@ class ComputeAgentManager:
     def _unplug_vifs(self, instance_uuid: str, vifs: list[VifSpec]) -> None:
         if vifs and self._driver.plugs_vifs and self._vifs is not None:
             self._vifs.unplug(instance_uuid, vifs)
+
+    def _move_failed(self, ctx: dict[str, Any], instance_uuid: str, exc: Exception) -> None:
+        reason = str(exc) or type(exc).__name__
+        failed = {**ctx, "resize": {**(ctx.get("resize") or {}), "error": reason}}
+        self._conductor.finish_resize(failed, self._host, instance_uuid, "failed")
 
     def _action_failed(self, instance_uuid: str, what: str, exc: Exception) -> None:
         LOG.warning("%s: %s for %s: %s", self._host, what, instance_uuid, exc)
@@ -236,6 +318,11 @@ class _ActionEvent:
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         if self._args[1]:
             self._conductor.action_event(*self._args, "Error" if self._error or exc_type else "Success")
+
+
+def _source_of(ctx: dict[str, Any]) -> str | None:
+    """The source host of the move this message belongs to (None: not a move between hosts)."""
+    return (ctx.get("migration") or {}).get("source_compute")
 
 
 def _vif(entry: dict[str, Any]) -> VifSpec:
@@ -282,6 +369,7 @@ class ComputeAgent:
             images,
             network_agent=NetworkAgentClient(bus, host),
             vif_plugging_timeout=conf.vif_plugging_timeout,
+            agents=ComputeAgentAPI(bus),
         )
         self._server: RpcServer | None = None
         self._events_server: RpcServer | None = None
@@ -316,9 +404,10 @@ class ComputeAgent:
     def _register(self) -> bool:
         """Report resources, heartbeat and reconcile; False (retried by the periodic loop) if the conductor is away."""
         try:
+            evacuated = self._destroy_evacuated()  # before reporting in: the host must not look up with them
             self._conductor.report_resources(self.host, self.driver.get_host_resources())
             self._conductor.service_heartbeat(self.host, self._conf.availability_zone)
-            self._recover_interrupted()
+            self._recover_interrupted(skip=evacuated)
             self.reconcile()
         except Exception:  # e.g. a compute node started before the controller: keep serving, retry
             LOG.warning("%s: could not register with the conductor yet; will retry", self.host, exc_info=True)
@@ -335,15 +424,32 @@ class ComputeAgent:
             )
         self._conductor.sync_power_states(self.host, guests)
 
-    def _recover_interrupted(self) -> None:
+    def _destroy_evacuated(self) -> set[str]:
+        """Destroy the guests of servers evacuated away while this host was down (Nova's
+        ``_destroy_evacuated_instances``): they run elsewhere now. Returns their uuids."""
+        evacuated = self._conductor.evacuated_instances(self.host)
+        local = {g.uuid for g in self.driver.list_instances()}
+        for entry in evacuated:
+            uuid = entry["instance_uuid"]
+            if uuid in local:
+                LOG.info("%s: %s was evacuated to another host while this one was down; destroying it", self.host, uuid)
+                self.manager.cleanup_instance({}, uuid, entry.get("vifs") or [])
+        if evacuated:
+            self._conductor.evacuations_cleaned(self.host, [e["migration_uuid"] for e in evacuated])
+        return {e["instance_uuid"] for e in evacuated}
+
+    def _recover_interrupted(self, skip: frozenset[str] | set[str] = frozenset()) -> None:
         """At start-up only: work a previous agent process left half done never stays stuck.
 
         A build whose guest runs ends ACTIVE; any other build ends ERROR with a fault (its leftovers
         removed). Other interrupted tasks are cleared; the reconcile then reports real power states.
+        ``skip``: servers being evacuated away (their task belongs to the destination).
         """
         running = {g.uuid for g in self.driver.list_instances() if g.power_state == messages.RUNNING}
         for row in self._conductor.host_instances(self.host):
             uuid = row["uuid"]
+            if uuid in skip:
+                continue
             if row["vm_state"] == "building" and uuid in running:
                 LOG.info("%s: build of %s was interrupted after its guest started; marking it active", self.host, uuid)
                 self._conductor.instance_update(

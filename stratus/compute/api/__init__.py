@@ -28,6 +28,7 @@ def create_app(service: ComputeService) -> FastAPI:
         interfaces,
         keypairs,
         limits,
+        migrations,
         quota_classes,
         quota_sets,
         server_actions,
@@ -70,6 +71,7 @@ def create_app(service: ComputeService) -> FastAPI:
         hosts,
         instance_usage_audit_log,
         interfaces,
+        migrations,
     ):
         app.include_router(module.router)
     return app

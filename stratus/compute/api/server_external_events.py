@@ -23,6 +23,7 @@ from stratus.core.context import RequestContext
 from stratus.core.exceptions import BadRequest, NotFound
 
 LOG = logging.getLogger(__name__)
+MOVES_IN_PROGRESS = ("accepted", "pre-migrating", "migrating", "post-migrating", "reverting", "confirming")
 router = APIRouter(prefix="/v2.1/os-server-external-events")
 NAMES = {"network-changed", "network-vif-plugged", "network-vif-unplugged", "network-vif-deleted"}
 STATUSES = ("failed", "completed", "in-progress")
@@ -72,6 +73,7 @@ def create_events(
             models.Instance.uuid.in_(uuids), models.Instance.deleted.is_(False)
         )
         hosts = dict(session.execute(query).tuples().all()) if uuids else {}
+        moving = _moving_hosts(session, uuids)
     accepted = False
     for event in checked:
         if event["server_uuid"] not in hosts:
@@ -82,18 +84,41 @@ def create_events(
             event["code"], accepted = 200, True
     if not accepted:
         raise NotFound("No instances found for any event")
-    _deliver(service, ctx, checked, hosts)
+    _deliver(service, ctx, checked, hosts, moving)
     status = 200 if all(e["code"] == 200 for e in checked) else 207
     return JSONResponse({"events": checked}, status_code=status)
 
 
-def _deliver(service: Any, ctx: RequestContext, checked: list[dict[str, Any]], hosts: dict[str, str]) -> None:
+def _moving_hosts(session: Any, uuids: set[str]) -> dict[str, set[str]]:
+    """Both ends of the moves in progress of these servers: during a migration the destination waits for
+    ``network-vif-plugged`` while the server is still recorded on its source (Nova's ``_get_relevant_hosts``)."""
+    if not uuids:
+        return {}
+    m = models.Migration
+    query = sa.select(m.instance_uuid, m.source_compute, m.dest_compute).where(
+        m.instance_uuid.in_(uuids), m.status.in_(MOVES_IN_PROGRESS)
+    )
+    out: dict[str, set[str]] = {}
+    for uuid, source, dest in session.execute(query):
+        out.setdefault(uuid, set()).update(h for h in (source, dest) if h)
+    return out
+
+
+def _deliver(
+    service: Any,
+    ctx: RequestContext,
+    checked: list[dict[str, Any]],
+    hosts: dict[str, str],
+    moving: dict[str, set[str]],
+) -> None:
     """Cast the accepted events to the agents of their hosts (best effort: a lost event times the wait out)."""
     by_host: dict[str, list[dict[str, Any]]] = {}
     for event in checked:
         if event["code"] == 200:
             fields = {k: event[k] for k in ("name", "server_uuid", "status", "tag") if k in event}
-            by_host.setdefault(hosts[event["server_uuid"]], []).append(fields)
+            uuid = event["server_uuid"]
+            for host in sorted({hosts[uuid], *moving.get(uuid, ())}):
+                by_host.setdefault(host, []).append(fields)
     if service.bus is None:
         return
     agents = ComputeAgentAPI(service.bus)

@@ -21,6 +21,7 @@ from stratus.compute import models
 from stratus.compute.core import flavors, quotas, records, states
 from stratus.compute.core.base import Deps, ctx_dict, get_instance, parse_int
 from stratus.compute.core.instance_actions import record as record_action
+from stratus.compute.core.move_actions import MoveActions
 from stratus.compute.core.records import ServerRecord
 from stratus.compute.core.servers import (
     check_access_ip,
@@ -32,6 +33,7 @@ from stratus.compute.core.servers import (
     ref_id,
 )
 from stratus.compute.messages import ImageSpec, InstanceSpec, RequestSpec
+from stratus.compute.moves import RESIZE_TYPES, latest_migration
 from stratus.compute.ports import vif_specs
 from stratus.compute.rpcapi import ComputeAgentAPI, ConductorAPI
 from stratus.core.bus import MessagingTimeout, RemoteError
@@ -97,6 +99,7 @@ def instance_spec(
 class ActionManager:
     def __init__(self, deps: Deps):
         self.deps = deps
+        self._moves = MoveActions(deps, self._begin, self._send)
 
     def run(self, ctx: RequestContext, server_id: str, body: Any, version: Any) -> ActionResult:
         if not isinstance(body, dict) or len(body) != 1:
@@ -118,6 +121,8 @@ class ActionManager:
             "os-resetState": self._reset_state,
             "restore": self._restore,
             "forceDelete": self._force_delete,
+            "migrate": self._migrate,
+            "evacuate": self._evacuate,
         }.get(name)
         if handler is None:
             raise BadRequest(f"There is no such action: {name}")
@@ -386,13 +391,22 @@ class ActionManager:
             inst.task_state = states.RESIZE_CONFIRMING
             record_action(session, ctx, inst.uuid, "confirmResize")
             host = inst.host
+            move = _move_of(session, inst.uuid, "confirming")
         self._send(
             ctx,
             server_id,
-            lambda: self._agent().confirm_resize(ctx_dict(ctx), host, server_id),
+            lambda: self._agent().confirm_resize({**ctx_dict(ctx), "migration": move}, host, server_id),
             restore={"task_state": None},
         )
         return ActionResult(status=204)
+
+    def _migrate(self, ctx: RequestContext, server_id: str, args: dict[str, Any], version: Any) -> ActionResult:
+        status, body = self._moves.migrate(ctx, server_id, args, version)
+        return ActionResult(status=status, body=body)
+
+    def _evacuate(self, ctx: RequestContext, server_id: str, args: dict[str, Any], version: Any) -> ActionResult:
+        status, body = self._moves.evacuate(ctx, server_id, args, version)
+        return ActionResult(status=status, body=body)
 
     def _revert_resize(self, ctx: RequestContext, server_id: str, args: dict[str, Any], version: Any) -> ActionResult:
         with self.deps.db.session() as session:
@@ -402,10 +416,11 @@ class ActionManager:
             rec = records.load(session, self.deps.conf, [inst])[0]
             spec = instance_spec(inst, rec.metadata, inst.old_flavor or inst.flavor, None)
             host = inst.host
+            move = _move_of(session, inst.uuid, "reverting")
         self._send(
             ctx,
             server_id,
-            lambda: self._agent().revert_resize(ctx_dict(ctx), host, spec),
+            lambda: self._agent().revert_resize({**ctx_dict(ctx), "migration": move}, host, spec),
             restore={"task_state": None},
         )
         return ActionResult()
@@ -493,3 +508,12 @@ class ActionManager:
         if length is not None:  # Nova's tail: the last ``length`` pieces of the log split on newlines
             output = "\n".join(output.split("\n")[-length:]) if length > 0 else ""
         return ActionResult(status=200, body={"output": output})
+
+
+def _move_of(session: Session, instance_uuid: str, status: str) -> dict[str, Any] | None:
+    """The resize/migration being confirmed or reverted, now in ``status``, as the agents are told of it."""
+    record = latest_migration(session, instance_uuid, RESIZE_TYPES)
+    if record is None or record.status != "finished":
+        return None
+    record.status = status
+    return {"uuid": record.uuid, "source_compute": record.source_compute, "dest_compute": record.dest_compute}

@@ -25,14 +25,19 @@ class ServerRecord:
 
 
 def host_state(service: models.ComputeService | None, conf: ComputeConfig, now: dt.datetime | None = None) -> str:
-    """UP / DOWN / MAINTENANCE / UNKNOWN for the host a server runs on."""
+    """The ``host_status`` of a server, as Nova's ``get_instance_host_status`` decides it.
+
+    DOWN only when an admin forced the service down (it was fenced), MAINTENANCE when it is
+    disabled, UP while it heartbeats, UNKNOWN when its heartbeat stopped (Nova cannot tell a dead
+    host from a cut link), and "" when no compute service is recorded for the host.
+    """
     if service is None:
-        return "UNKNOWN"
+        return ""
     if service.forced_down:
         return "DOWN"
     if service.disabled:
         return "MAINTENANCE"
-    return "UP" if is_up(service, conf, now) else "DOWN"
+    return "UP" if is_up(service, conf, now) else "UNKNOWN"
 
 
 def is_up(service: models.ComputeService, conf: ComputeConfig, now: dt.datetime | None = None) -> bool:

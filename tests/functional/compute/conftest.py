@@ -8,6 +8,7 @@ Tokens: ``admin``, ``member-a`` / ``member-b`` (members of projects A and B), ``
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -174,9 +175,11 @@ class Api:
         return self("POST", f"/servers/{server_id}/action", as_, json=body, **kw)
 
 
-@pytest.fixture
-def stack(tmp_path: Path) -> Iterator[tuple[ComputeService, ComputeWorkers, Api]]:
-    config = make_config(tmp_path)
+@contextlib.contextmanager
+def compute_stack(
+    config: Config, hosts: tuple[str, ...] = (HOST,)
+) -> Iterator[tuple[ComputeService, ComputeWorkers, Api]]:
+    """The compute API, conductor and ``[compute_agent] fake_hosts`` agents on ``config``; waits for ``hosts``."""
     auth = Authenticator(StaticValidator(PERSONAS))
     image_service = ImageService(config, authenticator=auth)
     image_client = TestClient(image_service.app, raise_server_exceptions=False)
@@ -188,8 +191,9 @@ def stack(tmp_path: Path) -> Iterator[tuple[ComputeService, ComputeWorkers, Api]
     workers.start()
     client = TestClient(service.app, raise_server_exceptions=False)
     api = Api(client, service, image_client)
-    wait_for(lambda: _service_up(service), "the fake agent's heartbeat")
     try:
+        for host in hosts:
+            wait_for(lambda h=host: _service_up(service, h), f"the heartbeat of {host}")
         yield service, workers, api
     finally:
         workers.stop()
@@ -200,9 +204,15 @@ def stack(tmp_path: Path) -> Iterator[tuple[ComputeService, ComputeWorkers, Api]
         image_service.close()
 
 
-def _service_up(service: ComputeService) -> bool:
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[tuple[ComputeService, ComputeWorkers, Api]]:
+    with compute_stack(make_config(tmp_path)) as parts:
+        yield parts
+
+
+def _service_up(service: ComputeService, host: str = HOST) -> bool:
     with service.db.reader() as session:
-        return session.scalar(sa.select(models.ComputeService).where(models.ComputeService.host == HOST)) is not None
+        return session.scalar(sa.select(models.ComputeService).where(models.ComputeService.host == host)) is not None
 
 
 @pytest.fixture

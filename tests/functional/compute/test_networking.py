@@ -327,3 +327,51 @@ def test_network_service_notifies_compute_only_when_configured(tmp_path: Path) -
             assert (network.compute_notifier in network.dataplane.status_listeners) is wired
         finally:
             network.close()
+
+
+def test_migration_and_evacuation_move_the_port_binding_and_the_vifs(napi: NetApi) -> None:
+    """Cold migration plugs at the destination (waiting for vif-plugged) and unplugs at the source on confirm;
+    evacuation binds and plugs on the new host, and the old host unplugs when it comes back."""
+    napi.plug_vifs()
+    net = napi.network_with_subnet()
+    server = napi.active(networks=[{"uuid": net}])
+    sid = server["id"]
+    (port,) = napi.ports_of(sid)
+    tap = {"port_id": port["id"], "devname": f"tap{port['id'][:11]}"}
+    other = "fake-host-1"
+    other_agent = FakeNetworkAgent(napi.network)
+    other_server = napi.workers.bus.serve(f"network-agent.{other}", other_agent, workers=2)
+    try:
+        driver = FakeDriver()
+        driver.plugs_vifs = True  # type: ignore[misc]
+        napi.workers.add_agent(other, driver)
+        wait_for(lambda: _service_up(napi.service, other), f"the heartbeat of {other}")
+        assert napi.action(sid, {"migrate": None}, "admin").status_code == 202
+        napi.wait_status(sid, "VERIFY_RESIZE")
+        assert napi.server(sid, "admin")["OS-EXT-SRV-ATTR:host"] == other
+        (moved,) = napi.ports_of(sid)
+        assert moved["binding:host_id"] == other and moved["status"] == "ACTIVE"
+        assert [p["port_id"] for p in other_agent.plugged] == [port["id"]]
+        assert napi.agent.unplugged == []  # the source keeps its tap until confirm (for a revert)
+        assert napi.action(sid, {"confirmResize": None}, "admin").status_code == 204
+        napi.wait_status(sid, "ACTIVE")
+        wait_for(lambda: napi.agent.unplugged == [tap], "the source to unplug the VIF")
+        assert napi.server(sid)["addresses"] == server["addresses"]  # same port, same address
+        # the new host fails (fenced and forced down): evacuate back
+        svc = next(s for s in napi.ok("GET", "/os-services", "admin", version="2.53")["services"] if s["host"] == other)
+        napi.ok("PUT", f"/os-services/{svc['id']}", "admin", version="2.53", json={"forced_down": True})
+        napi.workers.stop_agent(other)
+        resp = napi.action(sid, {"evacuate": {}}, "admin", headers={"OpenStack-API-Version": "compute 2.14"})
+        assert resp.status_code == 200, resp.text
+        napi.wait_status(sid, "ACTIVE")
+        assert napi.server(sid, "admin")["OS-EXT-SRV-ATTR:host"] == HOST
+        (back,) = napi.ports_of(sid)
+        assert back["binding:host_id"] == HOST and back["status"] == "ACTIVE"
+        assert [p["port_id"] for p in napi.agent.plugged] == [port["id"], port["id"]]
+        assert other_agent.unplugged == []
+        napi.workers.add_agent(other, driver)  # it comes back: drops its copy and its tap
+        assert sid not in {g.uuid for g in driver.list_instances()}
+        wait_for(lambda: other_agent.unplugged == [tap], "the old host to unplug the VIF")
+        assert napi.ports_of(sid)[0]["binding:host_id"] == HOST  # its unplug did not take the port away
+    finally:
+        other_server.stop()
