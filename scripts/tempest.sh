@@ -171,6 +171,43 @@ if "compute" in urls:
         "volume_multiattach": "false",
         "unified_limits": "false",
     }
+if "network" in urls:
+    # Network: the external network the all-in-one seeds (`public`), and the extensions the API really
+    # lists (Tempest skips the tests of the others). Guests are not reachable from Tempest's host.
+    from stratus.cli.seed import admin_token as network_admin_token
+
+    import httpx
+
+    headers = {"X-Auth-Token": network_admin_token(urls["identity"], creds["admin_password"])}
+    with httpx.Client(base_url=urls["network"].rstrip("/"), headers=headers, timeout=30) as neutron:
+        found = neutron.get("/v2.0/networks", params={"name": "public", "router:external": "true"})
+        found.raise_for_status()
+        public = found.json()["networks"]
+        if not public:
+            sys.exit("the running cloud has no external network `public`; Tempest's router tests need it.")
+        listed = neutron.get("/v2.0/extensions")
+        listed.raise_for_status()
+        aliases = sorted(e["alias"] for e in listed.json()["extensions"])
+    sections["network"] = {
+        "public_network_id": public[0]["id"],
+        "floating_network_name": "public",
+        "project_network_cidr": "10.100.0.0/16",
+        "project_network_mask_bits": "28",
+        "project_network_v6_cidr": "2001:db8::/48",
+        "project_network_v6_mask_bits": "64",
+        "project_networks_reachable": "false",
+        "shared_physical_network": "false",
+        "build_timeout": "60",
+        "build_interval": "1",
+    }
+    sections["network-feature-enabled"] = {
+        "api_extensions": ",".join(aliases),
+        "ipv6": "true",
+        "ipv6_subnet_attributes": "false",
+        "port_security": str("port-security" in aliases).lower(),
+        "floating_ips": "true",
+        "port_admin_state_change": "true",
+    }
 for name, values in sections.items():
     if not conf.has_section(name):
         conf.add_section(name)

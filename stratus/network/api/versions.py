@@ -26,6 +26,11 @@ EXTENSIONS: list[tuple[str, str, str]] = [
     ),
     ("filter-validation", "Filter parameters validation", "Provides validation on filter parameters."),
     ("fip-port-details", "Floating IP Port Details Extension", "Add port_details attribute to Floating IP resource"),
+    (
+        "ip-substring-filtering",
+        "IP address substring filtering",
+        "Provides IP address substring filtering when listing ports",
+    ),
     ("network_availability_zone", "Network Availability Zone", "Availability zone support for network."),
     ("net-mtu", "Network MTU", "Provides MTU attribute for a network resource."),
     ("net-mtu-writable", "Network MTU (writable)", "Provides a writable MTU attribute for a network resource."),
@@ -60,6 +65,11 @@ EXTENSIONS: list[tuple[str, str, str]] = [
         "Adds created_at and updated_at fields to all Neutron resources that have Neutron standard attributes.",
     ),
     ("stateful-security-group", "Stateful security group", "Indicates if the security group is stateful or not"),
+    (
+        "subnet-external-network",
+        "Subnet External Network",
+        "Informs if the subnet is associated to an external network.",
+    ),
     ("subnet_allocation", "Subnet Allocation", "Enables allocation of subnets from a subnet pool"),
 ]
 UNSUPPORTED = {"agent", "default-subnetpools", "subnet_allocation", "network-ip-availability", "fip-port-details"}

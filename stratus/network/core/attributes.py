@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from stratus.network.errors import InvalidInput, NeutronBadRequest
+from stratus.network.errors import InvalidInput, NeutronBadRequest, bad_request
 
 Validator = Callable[[str, Any], Any]
 
@@ -69,6 +69,19 @@ def integer(lo: int, hi: int) -> Validator:
         return number
 
     return check
+
+
+def port_value(_name: str, value: Any) -> int | None:
+    """A security group rule's port bound (Neutron's ``convert_validate_port_value``): None or 0..65535."""
+    if value is None:
+        return None
+    try:
+        number = int(value) if not isinstance(value, bool | float) else None
+    except (TypeError, ValueError):
+        number = None
+    if number is None or not 0 <= number <= 65535:
+        raise bad_request("SecurityGroupInvalidPortValue", f"Invalid value for port {value}")
+    return number
 
 
 def ip_address(name: str, value: Any) -> str:
@@ -217,10 +230,11 @@ ATTRIBUTES: dict[str, dict[str, Attr]] = {
         "direction": Attr(_string(16), allow_put=False, required=True),
         "ethertype": Attr(_string(8), allow_put=False),
         "protocol": Attr(optional(anything), allow_put=False),
-        "port_range_min": Attr(optional(integer(0, 65535)), allow_put=False),
-        "port_range_max": Attr(optional(integer(0, 65535)), allow_put=False),
+        "port_range_min": Attr(port_value, allow_put=False),
+        "port_range_max": Attr(port_value, allow_put=False),
         "remote_ip_prefix": Attr(optional(cidr), allow_put=False),
-        "remote_group_id": Attr(optional(uuid_str), allow_put=False),
+        # Not checked to be a UUID (as Neutron): an unknown group is a 404 SecurityGroupNotFound.
+        "remote_group_id": Attr(optional(_string(255)), allow_put=False),
         "remote_address_group_id": Attr(optional(uuid_str), allow_put=False),
         "description": Attr(_string(), allow_put=False),
         "project_id": PROJECT,

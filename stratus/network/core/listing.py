@@ -20,12 +20,34 @@ def _as_text(value: Any) -> str:
 def _matches(item: dict[str, Any], key: str, wanted: list[str]) -> bool:
     value = item.get(key)
     if key == "fixed_ips":
-        pairs = [w.split("=", 1) for w in wanted]
-        return all(any(ip.get(k) == v for ip in value or []) for k, v in pairs if len(pairs[0]) == 2)
+        return _fixed_ips_match(value or [], wanted)
     if isinstance(value, list):
         return any(_as_text(v) in wanted for v in value)
     text = _as_text(value)
     return text.lower() in {w.lower() for w in wanted} if isinstance(value, bool) else text in wanted
+
+
+def _fixed_ips_match(allocations: list[dict[str, Any]], wanted: list[str]) -> bool:
+    """``fixed_ips=ip_address=X`` / ``subnet_id=Y`` / ``ip_address_substr=Z`` (ip-substring-filtering):
+    one allocation must match every given key (any of the values given for a key)."""
+    conditions: dict[str, list[str]] = {}
+    for item in wanted:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise NeutronBadRequest(f"Invalid input for fixed_ips. Reason: '{item}' is not of the form <key>=[value].")
+        if key in ("ip_address", "subnet_id", "ip_address_substr"):  # other keys are ignored, as Neutron does
+            conditions.setdefault(key, []).append(value)
+
+    def matches(alloc: dict[str, Any]) -> bool:
+        for key, values in conditions.items():
+            if key == "ip_address_substr":
+                if not any(v in alloc.get("ip_address", "") for v in values):
+                    return False
+            elif alloc.get(key) not in values:
+                return False
+        return True
+
+    return any(matches(a) for a in allocations)
 
 
 def _filters(params: list[tuple[str, str]], known: set[str]) -> dict[str, list[str]]:

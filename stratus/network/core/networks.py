@@ -166,6 +166,7 @@ class NetworkManager:
             authorize(self.deps, ctx, "delete_network", {"project_id": row.project_id})
             if not ctx.is_admin and row.project_id != ctx.project_id:
                 raise lookup.not_found("Network", network_id)
+            _delete_disassociated_floating_ips(session, network_id)
             ports = lookup.ports_of(session, network_id=network_id)
             busy = [p for p in ports if p.device_owner not in lookup.DHCP_OWNERS]
             if busy:
@@ -186,3 +187,18 @@ class NetworkManager:
         for subnet_id in subnet_ids:
             self.deps.dataplane.subnet(subnet_id)
         self.deps.dataplane.network(network_id)
+
+
+def _delete_disassociated_floating_ips(session: Any, network_id: str) -> None:
+    """Deleting an external network takes its unassociated floating IPs with it (Neutron's
+    ``delete_disassociated_floatingips``); an associated one keeps its port, so the network stays in use."""
+    query = sa.select(models.FloatingIP).where(
+        models.FloatingIP.floating_network_id == network_id, models.FloatingIP.fixed_port_id.is_(None)
+    )
+    for fip in list(session.scalars(query)):
+        port = session.get(models.Port, fip.floating_port_id)
+        session.delete(fip)
+        session.flush()
+        if port is not None:
+            session.delete(port)
+    session.flush()

@@ -69,7 +69,7 @@ class RouterManager:
             device_owner=GATEWAY_OWNER,
             device_id=router.id,
             fixed_ips=info.get("external_fixed_ips"),
-            only_v4=True,
+            only_v4="external_fixed_ips" not in info,  # asked-for addresses may be IPv6 too (as Neutron)
         )
         if not port.fixed_ips:
             raise bad_request("BadRequest", f"Bad router request: No IPv4 subnet on external network {net.id}.")

@@ -128,12 +128,15 @@ def validate_rule(attrs: dict[str, Any]) -> dict[str, Any]:
         if pmin is not None and pmax is None:
             pmax = pmin
         if pmax is not None and pmin is None:
-            raise bad_request("SecurityGroupInvalidPortRange", "port_range_min must be given with port_range_max")
+            raise bad_request(
+                "SecurityGroupInvalidPortRange", "For TCP/UDP protocols, port_range_min must be <= port_range_max"
+            )
     elif protocol in ICMP_PROTOCOLS:
-        for name, value in (("type", pmin), ("code", pmax)):
+        for name, attr, value in (("type", "port_range_min", pmin), ("code", "port_range_max", pmax)):
             if value is not None and value > 255:
                 raise bad_request(
-                    "SecurityGroupInvalidIcmpValue", f"Invalid value for ICMP {name} (port-range-min/max): {value}."
+                    "SecurityGroupInvalidIcmpValue",
+                    f"Invalid value for ICMP {name} ({attr}) {value}. It must be 0 to 255.",
                 )
         if pmax is not None and pmin is None:
             raise bad_request(

@@ -152,9 +152,13 @@ def router(session: Session, r: models.Router) -> m.RouterSpec:
     gw_port = session.get(models.Port, r.gw_port_id) if r.gw_port_id else None
     gateway = _interface(session, gw_port) if gw_port else None
     next_hop = None
-    if gw_port is not None and gw_port.fixed_ips:
-        sub = session.get(models.Subnet, gw_port.fixed_ips[0].subnet_id)
-        next_hop = sub.gateway_ip if sub else None
+    if gw_port is not None:
+        # The default route is IPv4 (0.0.0.0/0): its next hop is the gateway of the first IPv4 subnet.
+        for alloc in gw_port.fixed_ips:
+            sub = session.get(models.Subnet, alloc.subnet_id)
+            if sub is not None and sub.ip_version == 4:
+                next_hop = sub.gateway_ip
+                break
     query = sa.select(models.Port).where(models.Port.device_id == r.id, models.Port.device_owner == INTERFACE_OWNER)
     ifaces = tuple(_interface(session, p) for p in session.scalars(query))
     snat: list[str] = []

@@ -160,7 +160,7 @@ class SubnetManager:
                 session.add(row)
                 session.flush()
                 state["metadata_port"] = sync_metadata_port(session, self.deps, net)
-                return views.subnet(row)
+                return views.subnet(row, net.external)
 
         doc = retry_on_conflict(write, lambda _e: None)
         self._push(doc["network_id"], subnet_id, state.get("metadata_port"))
@@ -174,17 +174,18 @@ class SubnetManager:
 
     def show(self, ctx: RequestContext, subnet_id: str) -> dict[str, Any]:
         with self.deps.db.reader() as session:
-            return views.subnet(lookup.subnet(session, ctx, subnet_id))
+            row = lookup.subnet(session, ctx, subnet_id)
+            return views.subnet(row, _external(session, row))
 
     def list(self, ctx: RequestContext, params: Any = ()) -> list[dict[str, Any]]:
         with self.deps.db.reader() as session:
-            query = sa.select(models.Subnet).join(models.Network, models.Subnet.network_id == models.Network.id)
+            n = models.Network
+            query = sa.select(models.Subnet, n.external).join(n, models.Subnet.network_id == n.id)
             if not ctx.is_admin:
-                n = models.Network
                 query = query.where(
                     sa.or_(models.Subnet.project_id == ctx.project_id, n.shared.is_(True), n.external.is_(True))
                 )
-            return [views.subnet(r) for r in session.scalars(query)]
+            return [views.subnet(r, external) for r, external in session.execute(query)]
 
     def update(self, ctx: RequestContext, subnet_id: str, body: Any) -> dict[str, Any]:
         attrs = parse("subnet", body, create=False)
@@ -208,7 +209,7 @@ class SubnetManager:
             session.flush()
             net = session.get(models.Network, row.network_id)
             metadata_port = sync_metadata_port(session, self.deps, net) if net else None
-            doc = views.subnet(row)
+            doc = views.subnet(row, bool(net and net.external))
         self._push(doc["network_id"], subnet_id, metadata_port)
         return doc
 
@@ -237,6 +238,11 @@ class SubnetManager:
             net = session.get(models.Network, network_id)
             metadata_port = sync_metadata_port(session, self.deps, net) if net else None
         self._push(network_id, subnet_id, metadata_port)
+
+
+def _external(session: Session, row: models.Subnet) -> bool:
+    net = session.get(models.Network, row.network_id)
+    return bool(net and net.external)
 
 
 def _in_pools(address: str, pools: list[dict[str, str]]) -> bool:

@@ -54,7 +54,9 @@ def network(ctx: RequestContext, net: models.Network) -> dict[str, Any]:
     return doc
 
 
-def subnet(sub: models.Subnet) -> dict[str, Any]:
+def subnet(sub: models.Subnet, external: bool = False) -> dict[str, Any]:
+    """``external``: whether the subnet's network is external (``router:external``, as the
+    subnet-external-network extension shows it)."""
     return {
         "id": sub.id,
         "name": sub.name,
@@ -74,6 +76,7 @@ def subnet(sub: models.Subnet) -> dict[str, Any]:
         "segment_id": None,
         "service_types": [],
         "dns_publish_fixed_ip": False,
+        "router:external": external,
         **_stamps(sub),
     }
 
