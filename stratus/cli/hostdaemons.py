@@ -9,7 +9,9 @@ their pids are kept in ``<state_dir>/run/`` (never ``-d``: detached daemons were
   mount namespace whose /run/libvirt, /var/{lib,cache,log}/libvirt and /etc/libvirt are bind mounts
   of ``<state_dir>/libvirt/*`` (the test bed's one-libvirtd-per-host; tests use it so they never see
   other users' domains). Its qemu.conf runs QEMU as root without relabelling and writes the serial
-  console files directly, so it needs no virtlogd.
+  console files directly, so it needs no virtlogd. With ``listen_address`` (live migration) it also listens
+  on TCP there, without authentication, and QEMU takes incoming migrations on that address only: give
+  it only an address of an isolated network (the test bed's underlay), never the machine's own.
 
 Both return the connection URI; ``stop_libvirt(state_dir)`` stops what this module started.
 """
@@ -37,6 +39,19 @@ user = "root"
 group = "root"
 dynamic_ownership = 0
 stdio_handler = "file"
+"""
+LIBVIRT_TCP_PORT = 16509
+PRIVATE_LIBVIRTD_TCP_CONF = """\
+# Written by Stratus: live migration between the test bed's hosts, on their isolated underlay only.
+listen_tls = 0
+listen_tcp = 1
+auth_tcp = "none"
+listen_addr = "{address}"
+tcp_port = "{port}"
+"""
+PRIVATE_QEMU_MIGRATION_CONF = """\
+migration_address = "{address}"
+migration_host = "{address}"
 """
 PRIVATE_MOUNTS = {"run": "/run/libvirt", "lib": "/var/lib/libvirt", "cache": "/var/cache/libvirt",
                   "log": "/var/log/libvirt", "etc": "/etc/libvirt"}  # fmt: skip
@@ -92,11 +107,16 @@ def _start(name: str, cmd: list[str], run_dir: Path, sock: Path) -> None:
     LOG.info("started %s (pid %d)", name, proc.pid)
 
 
-def ensure_libvirt(state_dir: Path, *, private: bool = False) -> str:
-    """Make sure a libvirtd (and, for the system one, virtlogd) runs; returns the URI to reach it. Idempotent."""
+def ensure_libvirt(state_dir: Path, *, private: bool = False, listen_address: str | None = None) -> str:
+    """Make sure a libvirtd (and, for the system one, virtlogd) runs; returns the URI to reach it. Idempotent.
+
+    ``listen_address`` (private only): the libvirtd also listens on TCP there (live migration); None: not at all.
+    """
     run_dir = _run_dir(Path(state_dir))
+    if listen_address and not private:
+        raise HostDaemonError("only a private libvirtd can be made to listen on TCP (libvirt_listen_address)")
     if private:
-        return _ensure_private(Path(state_dir), run_dir)
+        return _ensure_private(Path(state_dir), run_dir, listen_address or None)
     if not _answers(SYSTEM_RUN / "virtlogd-sock"):
         _start("virtlogd", ["virtlogd", "-p", str(run_dir / "virtlogd.daemon.pid")], run_dir,
                SYSTEM_RUN / "virtlogd-sock")  # fmt: skip
@@ -116,7 +136,7 @@ def private_uri(state_dir: Path) -> str:
     return f"qemu+unix:///system?socket={Path(state_dir).absolute() / 'libvirt' / 'run' / 'libvirt-sock'}"
 
 
-def _ensure_private(state_dir: Path, run_dir: Path) -> str:
+def _ensure_private(state_dir: Path, run_dir: Path, listen_address: str | None = None) -> str:
     root = state_dir.absolute() / "libvirt"
     sock = root / "run" / "libvirt-sock"
     if _alive(run_dir / "libvirtd.pid") and _answers(sock):
@@ -125,10 +145,18 @@ def _ensure_private(state_dir: Path, run_dir: Path) -> str:
         (root / sub).mkdir(parents=True, exist_ok=True)
     if not (root / "etc" / "libvirtd.conf").exists() and Path("/etc/libvirt").is_dir():
         shutil.copytree("/etc/libvirt", root / "etc", dirs_exist_ok=True)
-    (root / "etc" / "qemu.conf").write_text(PRIVATE_QEMU_CONF)
+    qemu_conf = PRIVATE_QEMU_CONF
+    listen = ""
+    if listen_address:
+        (root / "etc" / "libvirtd.conf").write_text(
+            PRIVATE_LIBVIRTD_TCP_CONF.format(address=listen_address, port=LIBVIRT_TCP_PORT)
+        )
+        qemu_conf += PRIVATE_QEMU_MIGRATION_CONF.format(address=listen_address)
+        listen = " --listen"
+    (root / "etc" / "qemu.conf").write_text(qemu_conf)
     mounts = " && ".join(f"mkdir -p {target} && mount --bind {root / sub} {target}"
                          for sub, target in PRIVATE_MOUNTS.items())  # fmt: skip
-    script = f"{mounts} && exec libvirtd -p {run_dir / 'libvirtd.daemon.pid'}"
+    script = f"{mounts} && exec libvirtd{listen} -p {run_dir / 'libvirtd.daemon.pid'}"
     # unshare execs sh, which execs libvirtd: the recorded pid is libvirtd's own.
     _start("libvirtd", ["unshare", "--mount", "--propagation", "private", "sh", "-c", script], run_dir, sock)
     private_boot_id_file(state_dir).write_text(f"{uuid.uuid4()}\n")

@@ -26,6 +26,10 @@ testbed_app = typer.Typer(
     help="A cloud of N compute hosts as network namespaces on this machine (root).", no_args_is_help=True
 )
 app.add_typer(testbed_app, name="testbed")
+host_app = typer.Typer(
+    help="Compute hosts of this controller: admit one, then `stratus join` it.", no_args_is_help=True
+)
+app.add_typer(host_app, name="host")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -258,6 +262,107 @@ def testbed_status(state_dir: TestbedRoot = Path("/var/lib/stratus-testbed"), te
     console.print(table)
     if not (relay and controller and all(h.namespace and h.process and h.compute == "up" for h in hosts)):
         raise typer.Exit(1)
+
+
+@host_app.command("admit")
+def host_admit(
+    hostname: Annotated[str, typer.Argument(help="The new host's name ([core] host, chassis and compute host).")],
+    config_file: ConfigOption = None,
+    ttl: Annotated[float, typer.Option("--ttl", help="Seconds the token stays valid.")] = 3600.0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print the token alone.")] = False,
+) -> None:
+    """Admit HOSTNAME: print a one-time join token for it (run on the controller, as its owner)."""
+    from stratus.cli.join_api import load as join_conf
+    from stratus.cli.join_tokens import AdmissionStore
+
+    config = _config(config_file)
+    _check_state_dir(config)
+    try:
+        token = AdmissionStore(config.core.state_dir).admit(hostname, ttl)
+    except ValueError as exc:
+        err_console.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from None
+    if quiet:
+        print(token)
+        return
+    url = f"http://{config.core.public_host}:{join_conf(config).port}"
+    console.print(f"Host {hostname} admitted; its one-time join token (valid {ttl:.0f} s, shown once):")
+    print(token)
+    console.print(f"On {hostname}: sudo stratus join {url} --token <token> --hostname {hostname} "
+                  "--underlay-cidr <addr/prefix> --underlay-interface <nic>", soft_wrap=True)  # fmt: skip
+
+
+@host_app.command("list")
+def host_list(config_file: ConfigOption = None) -> None:
+    """The admitted hosts: when, until when the token is valid, and whether it was used."""
+    import time
+
+    from rich.table import Table
+
+    from stratus.cli.join_tokens import AdmissionStore
+
+    config = _config(config_file)
+    table = Table("host", "admitted", "token expires", "joined")
+    stamp = lambda t: time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t)) if t else "-"  # noqa: E731
+    for a in AdmissionStore(config.core.state_dir).list():
+        table.add_row(a.hostname, stamp(a.admitted_at), stamp(a.expires_at), stamp(a.joined_at))
+    console.print(table)
+
+
+@app.command("join")
+def join(
+    controller_url: Annotated[str, typer.Argument(help="The controller's join API, e.g. http://10.0.0.1:8779.")],
+    token: Annotated[
+        str, typer.Option("--token", envvar="STRATUS_JOIN_TOKEN", help="From `stratus host admit` on the controller.")
+    ],
+    hostname: Annotated[str | None, typer.Option("--hostname", help="This host's name (default: hostname).")] = None,
+    underlay_cidr: Annotated[str, typer.Option("--underlay-cidr", help="Tunnel address/prefix for br-phy.")] = "",
+    underlay_interface: Annotated[str, typer.Option("--underlay-interface", help="NIC that carries it.")] = "",
+    encap_ip: Annotated[str, typer.Option("--encap-ip", help="Tunnel address, when not moved onto br-phy.")] = "",
+    state_dir: Annotated[Path, typer.Option("--state-dir", help="This host's state directory.")] = Path(
+        "/var/lib/stratus"
+    ),
+    config_out: Annotated[Path, typer.Option("--config-file", help="Where to write this host's config.")] = Path(
+        "/etc/stratus/stratus.toml"
+    ),
+    install: Annotated[bool, typer.Option("--install/--no-install", help="Install the Debian packages.")] = True,
+    start: Annotated[bool, typer.Option("--start/--no-start", help="Then run the compute role here.")] = True,
+) -> None:
+    """Join a controller as a compute host: fetch its settings with the token, write the config, serve."""
+    import socket
+
+    from stratus.cli import join as joining
+
+    name = hostname or socket.gethostname()
+    try:
+        if install:
+            joining.install_packages()
+        settings = joining.fetch_settings(controller_url, name, token)
+        config = joining.host_config(settings, name, state_dir.absolute(), underlay_cidr=underlay_cidr,
+                                     underlay_interface=underlay_interface, encap_ip=encap_ip)  # fmt: skip
+        joining.write_config(config_out, config)
+    except (joining.JoinError, ValueError, OSError) as exc:
+        err_console.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from None
+    console.print(f"Joined as {name}; configuration written to {config_out}.")
+    if start:
+        console.print(f"Starting: stratus serve --role compute --config {config_out}")
+        joining.exec_compute(config_out)
+
+
+@testbed_app.command("join")
+def testbed_join(state_dir: TestbedRoot = Path("/var/lib/stratus-testbed"), testbed_id: TestbedId = None) -> None:
+    """Add one more compute host with `stratus host admit` + `stratus join` (removed by `testbed down`)."""
+    from stratus.cli import testbed
+    from stratus.cli.testbed_sys import TestbedError
+
+    plan = _testbed_plan(state_dir, testbed_id)
+    try:
+        host = testbed.add_host(plan, console.print)
+    except TestbedError as exc:
+        err_console.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from None
+    console.print(f"[green]Host {host.name} joined test bed {plan.id}[/] ({host.address.split('/')[0]}).")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,9 @@
   ovn-controller, VIF plugging, metadata proxies), configured by URLs only: ``[core] bus_url``,
   ``[network_agent] ovn_sb_connection`` / ``encap_ip`` / ``metadata_url``, ``[compute] image_url``.
   It never opens a database: its configuration carries a database URL that fails loudly if anything tries.
+
+The controller also serves the join API (``join_api``, ``[join] port``) through which ``stratus join``
+turns a new machine into a compute host (docs/join.md).
 """
 
 from __future__ import annotations
@@ -76,7 +79,7 @@ def prepare_hypervisor(config: Config, report: Step) -> tuple[Config, bool]:
 
     private = agent.libvirt_daemon == "private"
     report(f"starting libvirtd ({'private, under the state directory' if private else 'the system one'})")
-    uri = ensure_libvirt(config.core.state_dir, private=private)
+    uri = ensure_libvirt(config.core.state_dir, private=private, listen_address=agent.libvirt_listen_address or None)
     options: dict[str, Any] = {"libvirt_uri": uri}
     if private:  # as the all-in-one does (cloud.py): the private libvirtd's start is this host's "boot"
         from stratus.cli.hostdaemons import private_boot_id_file
@@ -176,9 +179,28 @@ def serve(config: Config, role: str = "all") -> None:
     if role == "all":
         lifecycle.serve(config)
     elif role == "controller":
-        lifecycle.serve(controller_config(config))
+        serve_controller(config)
     else:
         serve_compute(config)
+
+
+def serve_controller(config: Config) -> None:
+    """The controller: every API (``lifecycle.serve``), plus the join API once they all answer."""
+    from stratus.cli import join_api, lifecycle
+
+    servers: list[Any] = []
+
+    def start_join(cloud: Any) -> None:
+        secret = config.core.metadata_secret or cloud.credentials.metadata_secret  # as Cloud._wire fills it in
+        server = join_api.start_server(config.with_overrides(core={"metadata_secret": secret}))
+        if server is not None:
+            servers.append(server)
+
+    try:
+        lifecycle.serve(controller_config(config), on_ready=start_join)
+    finally:
+        for server in servers:
+            _quietly("stopping the join API", server.stop)
 
 
 def serve_compute(config: Config, node: ComputeNode | None = None) -> None:

@@ -27,6 +27,7 @@ from stratus.cli.testbed_plan import (
     EXTERNAL_UPLINK,
     RELAY_PORT,
     UPLINK,
+    HostPlan,
     Plan,
     make_plan,
     pick_subnet_index,
@@ -271,6 +272,95 @@ def _wait(ready: Callable[[], bool], timeout: float, what: str, pid: int, log: P
             tail = log.read_text(errors="replace").splitlines()[-20:] if log.exists() else []
             raise sysops.TestbedError(f"waiting for {what}: {why}. Last lines of {log}:\n" + "\n".join(tail))
         time.sleep(0.5)  # polling a condition, bounded by the deadline
+
+
+# --- join: host N+1 through `stratus host admit` and `stratus join`
+
+
+def add_host(plan: Plan, report: Report) -> HostPlan:
+    """Admit host N+1 on the controller, then run ``ip netns exec <ns> stratus join`` in its new namespace.
+
+    The host is saved in the plan before anything is made (so ``down`` removes it); if it does not come up,
+    what was made for it is removed again and the plan forgets it.
+    """
+    check_prerequisites()
+    if not sysops.alive(plan.pids.get("controller")):
+        raise sysops.TestbedError(f"the controller of test bed {plan.id} is not running")
+    try:
+        host = plan.next_host()
+    except ValueError as exc:
+        raise sysops.TestbedError(str(exc)) from None
+    plan.hosts.append(host)
+    plan.save()
+    try:
+        report(f"host {host.name}: namespace, veth {host.root_link} <-> {UPLINK} ({host.address} on br-phy)")
+        sysops.make_namespace(host.namespace)
+        sysops.veth_into(host.root_link, host.namespace, UPLINK, master=plan.bridge)
+        # like a real machine's NIC, the uplink has its address before joining (to reach the controller);
+        # the network agent moves it onto br-phy when it starts ovs-vswitchd
+        sysops.run("ip", "-n", host.namespace, "addr", "add", host.address, "dev", UPLINK)
+        join_url = f"http://{plan.controller_ip}:{plan.join_port}"
+        _wait(lambda: _answers(join_url), 60, f"the join API at {join_url}", plan.pids["controller"],
+              plan.controller_log)  # fmt: skip
+        report(f"admitting {host.name} on the controller (stratus host admit)")
+        token = _admit(plan, host.name)
+        report(f"starting `stratus join {join_url}` in namespace {host.namespace} (log {host.log_file})")
+        argv = ["ip", "netns", "exec", host.namespace, plan.python, "-m", "stratus.cli.main", "join", join_url,
+                "--hostname", host.name, "--underlay-cidr", host.address, "--underlay-interface", UPLINK,
+                "--state-dir", host.state_dir, "--config-file", host.config_file, "--no-install"]  # fmt: skip
+        env = {**child_env(), "STRATUS_JOIN_TOKEN": token}  # not on the command line (ps shows it)
+        plan.pids[host.name] = sysops.spawn(argv, Path(host.log_file), env)
+        plan.save()
+        pid = plan.pids[host.name]
+        runtime = Path(host.state_dir) / "run" / "stratus.json"
+        _wait(lambda: _runtime_pid(runtime) == pid, HOST_TIMEOUT, f"{host.name} to join and start", pid,
+              Path(host.log_file))  # fmt: skip
+        admin = admin_token(plan)
+        _wait(lambda: compute_states(plan, admin).get(host.name) == "up", HOST_TIMEOUT,
+              f"compute service {host.name} to be up", pid, Path(host.log_file))  # fmt: skip
+    except BaseException:
+        report(f"host {host.name} did not join: removing what was made for it")
+        _keep_logs(plan)
+        _remove_host(plan, host, report)
+        raise
+    report(f"compute host {host.name} joined and is up")
+    return host
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url + "/", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _admit(plan: Plan, hostname: str) -> str:
+    argv = [plan.python, "-m", "stratus.cli.main", "host", "admit", "--quiet", "--config",
+            str(plan.controller_config_file), hostname]  # fmt: skip
+    import subprocess
+
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=60, env=child_env(), check=False)
+    if done.returncode != 0:
+        raise sysops.TestbedError(f"stratus host admit {hostname} failed: {done.stderr.strip()}")
+    token = done.stdout.strip()
+    if not token or len(token.split()) != 1:
+        raise sysops.TestbedError(f"stratus host admit printed no token: {done.stdout!r} {done.stderr!r}")
+    return token
+
+
+def _remove_host(plan: Plan, host: HostPlan, report: Report) -> None:
+    steps = [Step("stop-host", host.name, plan.pids.get(host.name, 0)), Step("delete-metadata-netns", host.name),
+             Step("delete-namespace", host.namespace), Step("delete-link", host.root_link)]  # fmt: skip
+    for step in steps:
+        try:
+            if run_step(step):
+                report(f"removed: {step.describe()}")
+        except Exception as exc:  # the host stays in the plan: `down` tries again
+            LOG.error("removing %s: %s failed: %s", host.name, step.describe(), exc)
+            return
+    plan.hosts.remove(host)
+    plan.pids.pop(host.name, None)
+    plan.save()
 
 
 # --- clients, status

@@ -26,7 +26,8 @@ from typing import Any
 DEFAULT_ROOT = Path("/var/lib/stratus-testbed")
 ID_PREFIX = "stb"
 SERVICES = ("identity", "image", "compute", "network")
-DEFAULT_PORTS = {"identity": 5000, "image": 9292, "compute": 8774, "metadata": 8775, "network": 9696, "dashboard": 8000}
+DEFAULT_PORTS = {"identity": 5000, "image": 9292, "compute": 8774, "metadata": 8775, "network": 9696, "dashboard": 8000,
+                 "join": 8779}  # fmt: skip
 RELAY_PORT = 5672
 SUBNET_INDEXES = range(100, 250)
 """k in 10.250.<k>.0/24 and 172.24.<k>.0/24 (clear of the lab's 10.250.0-3 and ``make up``'s 172.24.4)."""
@@ -77,6 +78,7 @@ class HostPlan:
     config_file: str
     log_file: str
     gateway: bool
+    joined: bool = False  # added by ``testbed join`` (its config came from the controller's join API)
 
 
 @dataclass
@@ -193,7 +195,19 @@ class Plan:
             },
             "network_agent": {"enabled": False},
             "dashboard": {"port": self.ports["dashboard"]},
+            "join": {"port": self.join_port, "bus_url": self.bus_url_hosts},
         }
+
+    @property
+    def join_port(self) -> int:
+        return self.ports.get("join", DEFAULT_PORTS["join"])  # plans saved before the join API lack it
+
+    def next_host(self) -> HostPlan:
+        """Host N+1 (``testbed join``): like ``make_plan``'s hosts, never a gateway chassis."""
+        i = max((h.index for h in self.hosts), default=0) + 1
+        if i > MAX_HOSTS:
+            raise ValueError(f"a test bed has at most {MAX_HOSTS} hosts")
+        return _host(self.id, self.directory, self.subnet_index, i, gateway=False, joined=True)
 
     def host_config(self, host: HostPlan) -> dict[str, Any]:
         agent: dict[str, Any] = {
@@ -217,7 +231,13 @@ class Plan:
                 "metadata_secret": self.metadata_secret,
             },
             "compute": {"image_url": self.url("image")},
-            "compute_agent": {"driver": "libvirt", "libvirt_daemon": "private", "fake_hosts": 1},
+            "compute_agent": {
+                "driver": "libvirt",
+                "libvirt_daemon": "private",
+                "fake_hosts": 1,
+                # live migration: the host's libvirtd and QEMU listen on its underlay address only
+                "libvirt_listen_address": host.address.split("/")[0],
+            },
             "network_agent": agent,
         }
 
@@ -248,20 +268,7 @@ def make_plan(
         raise ValueError(f"--hosts must be between 1 and {MAX_HOSTS}")
     tid = check_id(testbed_id or new_id())
     directory = Path(root).absolute() / tid
-    plan_hosts = [
-        HostPlan(
-            index=i,
-            name=f"{tid}-h{i}",
-            namespace=f"{tid}-h{i}",
-            root_link=f"{tid}-h{i}u",
-            address=f"10.250.{subnet_index}.{10 + i}/24",
-            state_dir=str(directory / f"h{i}"),
-            config_file=str(directory / f"h{i}.toml"),
-            log_file=str(directory / "logs" / f"h{i}.log"),
-            gateway=i == 1,
-        )
-        for i in range(1, hosts + 1)
-    ]
+    plan_hosts = [_host(tid, directory, subnet_index, i, gateway=i == 1) for i in range(1, hosts + 1)]
     return Plan(
         id=tid,
         root=str(Path(root).absolute()),
@@ -270,6 +277,21 @@ def make_plan(
         ports=dict(ports),
         metadata_secret=secrets.token_hex(16),
         python=python,
+    )
+
+
+def _host(tid: str, directory: Path, subnet_index: int, i: int, *, gateway: bool, joined: bool = False) -> HostPlan:
+    return HostPlan(
+        index=i,
+        name=f"{tid}-h{i}",
+        namespace=f"{tid}-h{i}",
+        root_link=f"{tid}-h{i}u",
+        address=f"10.250.{subnet_index}.{10 + i}/24",
+        state_dir=str(directory / f"h{i}"),
+        config_file=str(directory / f"h{i}.toml"),
+        log_file=str(directory / "logs" / f"h{i}.log"),
+        gateway=gateway,
+        joined=joined,
     )
 
 

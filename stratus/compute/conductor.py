@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from stratus.compute import messages
 from stratus.compute.conf import SchedulerConfig
+from stratus.compute.live_moves import LiveMigrationTasks
 from stratus.compute.messages import FlavorSpec, HostResources, InstanceSpec, RequestSpec
 from stratus.compute.models import (
     ComputeService,
@@ -98,6 +99,15 @@ class ConductorManager:
             fault=lambda uuid, host, message: self._fault(uuid, host, message),
             notify=self._notify,
         )
+        self._live = LiveMigrationTasks(
+            db,
+            self._scheduler,
+            self._agents,
+            ports,
+            instance_spec=self._instance_spec,
+            fault=lambda uuid, host, message: self._fault(uuid, host, message),
+            notify=self._notify,
+        )
 
     # from the API
 
@@ -138,6 +148,16 @@ class ConductorManager:
         """Rebuild on another host a server whose host is down (see ``moves``)."""
         spec = replace(RequestSpec.from_dict(request_spec), instance_uuids=[instance_uuid])
         self._moves.evacuate(ctx, instance_uuid, spec, migration_uuid)
+
+    def live_migrate_instance(
+        self, ctx: dict[str, Any], instance_uuid: str, request_spec: dict[str, Any], block_migration: bool
+    ) -> str | None:
+        """Live migration (see ``live_moves``): None once the source has it, else why not (the task is reset)."""
+        spec = replace(RequestSpec.from_dict(request_spec), instance_uuids=[instance_uuid])
+        reason = self._live.start(ctx, instance_uuid, spec, bool(block_migration))
+        if reason is not None:
+            self._update(instance_uuid, {"task_state": None})
+        return reason
 
     # from agents
 
@@ -275,6 +295,11 @@ class ConductorManager:
         self, ctx: dict[str, Any], host: str, instance_uuid: str, error: str | None, power_state: int
     ) -> None:
         self._moves.evacuation_finished(ctx, host, instance_uuid, error, int(power_state))
+
+    def live_migration_finished(
+        self, ctx: dict[str, Any], host: str, instance_uuid: str, error: str | None, power_state: int
+    ) -> None:
+        self._live.finished(ctx, host, instance_uuid, error, int(power_state))
 
     def evacuated_instances(self, host: str) -> list[dict[str, Any]]:
         """Servers evacuated away from ``host`` whose stale copy there must go (migration, instance, vifs)."""

@@ -102,6 +102,19 @@ class AgentConfig(Section):
     vif_plugging_timeout: float = Field(
         60.0, gt=0, description="Seconds a build waits for network-vif-plugged of every port before it fails."
     )
+    libvirt_listen_address: str = Field(
+        "",
+        description="Live migration: the private libvirtd also listens on TCP (no auth) at this address, and QEMU "
+        "takes incoming migrations there. Only ever an address of an isolated network (the test bed's underlay); "
+        "'' (default): no TCP listener, and this host cannot take part in live migrations.",
+    )
+    live_migration_uri: str = Field(
+        "qemu+tcp://%s/system",
+        description="libvirt URI of a live migration's destination; %s is the destination's libvirt_listen_address.",
+    )
+    live_migration_timeout: float = Field(
+        600.0, gt=0, description="Seconds a live migration may take before it is aborted (the guest stays put)."
+    )
 
 
 def scheduler_config(config: Config) -> SchedulerConfig:

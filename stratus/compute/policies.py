@@ -27,6 +27,7 @@ RULES: list[Rule] = [
     *_rules("servers:", "restore force_delete", PROJECT_MEMBER),
     *_rules("os-admin-actions:", "reset_state", ADMIN, "Force a server's state to active or error."),
     *_rules("os-migrate-server:", "migrate", ADMIN, "Cold-migrate a server to another host."),
+    *_rules("os-migrate-server:", "migrate_live", ADMIN, "Live-migrate a server to another host."),
     *_rules("", "os-evacuate", ADMIN, "Rebuild a server whose host is down on another host."),
     *_rules("os-migrations:", "index", ADMIN, "List migration records of every project."),
     *_rules("os-server-external-events:", "create", ADMIN, "Events about servers from other services."),

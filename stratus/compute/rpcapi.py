@@ -62,6 +62,20 @@ class ConductorAPI:
             migration_uuid=migration_uuid,
         )
 
+    def live_migrate_instance(
+        self, ctx: dict[str, Any], instance_uuid: str, request_spec: RequestSpec, block_migration: bool
+    ) -> str | None:
+        """Live-migrate (a call for the scheduling, as Nova's ``live_migrate_instance`` pre-checks): None once
+        a destination is claimed and the move handed to the source host, else why not (nothing changed)."""
+        return self._bus.call(  # type: ignore[no-any-return]
+            CONDUCTOR_TOPIC,
+            "live_migrate_instance",
+            ctx=ctx,
+            instance_uuid=instance_uuid,
+            request_spec=request_spec.to_dict(),
+            block_migration=block_migration,
+        )
+
     # from agents (hosts never touch the database)
     def service_heartbeat(self, host: str, availability_zone: str) -> None:
         self._bus.cast(CONDUCTOR_TOPIC, "service_heartbeat", host=host, availability_zone=availability_zone)
@@ -154,6 +168,20 @@ class ConductorAPI:
             power_state=power_state,
         )
 
+    def live_migration_finished(
+        self, ctx: dict[str, Any], host: str, instance_uuid: str, error: str | None, power_state: int
+    ) -> None:
+        """The source's answer: the guest now runs on the destination (``error`` None), or it stayed here."""
+        self._bus.call(
+            CONDUCTOR_TOPIC,
+            "live_migration_finished",
+            ctx=ctx,
+            host=host,
+            instance_uuid=instance_uuid,
+            error=error,
+            power_state=power_state,
+        )
+
     def evacuated_instances(self, host: str) -> list[dict[str, Any]]:
         """Servers evacuated away from ``host`` whose copy there was not yet dropped (migration, instance, vifs)."""
         return self._bus.call(CONDUCTOR_TOPIC, "evacuated_instances", host=host)  # type: ignore[no-any-return]
@@ -223,6 +251,28 @@ class ComputeAgentAPI:
     def evacuate_instance(self, ctx: dict[str, Any], host: str, instance: InstanceSpec) -> None:
         """Rebuild ``instance`` here from its image (its old host is down); ctx["evacuate"] says how."""
         self._cast(host, "evacuate_instance", ctx=ctx, instance=instance.to_dict())
+
+    def live_migration(self, ctx: dict[str, Any], host: str, instance: InstanceSpec, dest: str) -> None:
+        """On the source: prepare ``dest``, move the running guest there, report (ctx["migration"] names it)."""
+        self._cast(host, "live_migration", ctx=ctx, instance=instance.to_dict(), dest=dest)
+
+    def pre_live_migration(
+        self, ctx: dict[str, Any], host: str, instance: InstanceSpec, timeout: float | None = None
+    ) -> dict[str, Any]:
+        """On the destination (a call): make the guest's disk and plug its VIFs; returns the driver's migrate data."""
+        return self._bus.call(  # type: ignore[no-any-return]
+            AGENT_TOPIC, "pre_live_migration", server=host, timeout=timeout, ctx=ctx, instance=instance.to_dict()
+        )
+
+    def post_live_migration_at_destination(self, ctx: dict[str, Any], host: str, instance: InstanceSpec) -> None:
+        """On the destination once the guest runs there: the driver records it, the agent reports its state."""
+        self._cast(host, "post_live_migration_at_destination", ctx=ctx, instance=instance.to_dict())
+
+    def rollback_live_migration_at_destination(
+        self, ctx: dict[str, Any], host: str, instance_uuid: str, vifs: list[dict[str, Any]]
+    ) -> None:
+        """On the destination after a failed move: drop the prepared disk, unplug ``vifs`` there."""
+        self._cast(host, "rollback_live_migration_at_destination", ctx=ctx, instance_uuid=instance_uuid, vifs=vifs)
 
     def get_console_output(self, ctx: dict[str, Any], host: str, instance_uuid: str, length: int | None) -> str:
         return self._bus.call(  # type: ignore[no-any-return]

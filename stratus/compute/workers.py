@@ -78,6 +78,9 @@ class ComputeWorkers:
                 connection_uri=conf.libvirt_uri,
                 virt_type=conf.libvirt_virt_type,
                 start_guests_on_host_boot=conf.start_guests_on_host_boot,
+                listen_address=conf.libvirt_listen_address,
+                live_migration_uri=conf.live_migration_uri,
+                live_migration_timeout=conf.live_migration_timeout,
                 **({"boot_id_file": conf.boot_id_file} if conf.boot_id_file else {}),
             )
         return load_driver(driver)

@@ -5,6 +5,8 @@ host 1 and B to host 2 (host targeting is admin-only upstream, so the admin, sco
 creates them); both lease their addresses; A reaches B by ping and TCP across the tunnel, and the
 external network through the router's SNAT; the underlay between the two host namespaces carries Geneve
 (captured with an AF_PACKET socket on the hosts' veths); a floating IP on B answers from the root namespace.
+Then a third host joins with ``stratus testbed join`` (``stratus host admit`` on the controller, ``stratus join``
+in its namespace): it shows up as a compute service and hypervisor, and a server pinned to it reaches A and B.
 ``stratus testbed down`` then leaves no namespace, link, process, database or vhost behind.
 """
 
@@ -277,3 +279,60 @@ def test_two_hosts_tunnel_snat_and_floating_ip(testbed: Plan) -> None:
     assert external.count(router_ext_ip, external_ip, 1) > 0, external.seen
     print(f"Geneve packets {ip1}->{ip2}: {geneve_12}, {ip2}->{ip1}: {geneve_21}; SNAT ICMP "
           f"{router_ext_ip}->{external_ip}: {external.count(router_ext_ip, external_ip, 1)}")  # fmt: skip
+
+
+def _ipv4_on(info: dict[str, Any], prefix: str) -> str:
+    found = re.findall(re.escape(prefix) + r"\d+", json.dumps(info["addresses"]))
+    assert found, f"no {prefix}x address in {info['addresses']}"
+    return str(found[0])
+
+
+def test_a_third_host_joins_and_its_server_reaches_the_others(testbed: Plan) -> None:
+    """Runs after the two-host scenario: uses its network tb-net and its servers tb-a and tb-b."""
+    joined = subprocess.run([str(STRATUS), "testbed", "join", "--state-dir", testbed.root, "--id", testbed.id],
+                            capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert joined.returncode == 0, f"testbed join failed:\n{joined.stdout}\n{joined.stderr}"
+    plan = load_plan(Path(testbed.root), testbed.id)
+    h3 = plan.hosts[-1]
+    assert (h3.index, h3.joined, len(plan.hosts)) == (3, True, 3)
+    # its configuration came from the controller's join API, written private
+    assert (Path(h3.config_file).stat().st_mode & 0o777) == 0o600
+    assert plan.metadata_secret in Path(h3.config_file).read_text()
+    status = subprocess.run([str(STRATUS), "testbed", "status", "--state-dir", plan.root, "--id", plan.id],
+                            capture_output=True, text=True)  # fmt: skip
+    assert status.returncode == 0, status.stdout + status.stderr
+    services = osc(plan, "compute", "service", "list", cloud="stratus")
+    assert any(s["Host"] == h3.name and s["State"] == "up" for s in services), services
+    hypervisors = osc(plan, "hypervisor", "list", cloud="stratus")
+    assert h3.name in [h["Hypervisor Hostname"] for h in hypervisors], hypervisors
+
+    net = osc(plan, "network", "show", "tb-net")
+    a_ip = _ipv4_on(osc(plan, "server", "show", "tb-a"), "10.77.0.")
+    b_ip = _ipv4_on(osc(plan, "server", "show", "tb-b"), "10.77.0.")
+    script = plan.directory / "c-user-data.sh"
+    script.write_text(
+        "#!/bin/sh\n"
+        f"i=0; while [ $i -lt 120 ] && ! ping -c 1 -W 1 {b_ip} >/dev/null 2>&1; do i=$((i+1)); done\n"
+        f"ping -c 3 -W 2 {a_ip} >/dev/null 2>&1; echo E2E-PING-A rc=$?\n"
+        f"ping -c 3 -W 2 {b_ip} >/dev/null 2>&1; echo E2E-PING-B rc=$?\n"
+        f'i=0; while [ $i -lt 30 ]; do body=$(wget -q -O - http://{b_ip}/hostname 2>/dev/null); [ -n "$body" ] && break; i=$((i+1)); sleep 1; done\n'  # noqa: E501
+        'echo "E2E-HTTP-B body=$body"\n'
+    )
+    osc_run(plan, "role", "add", "--user", "admin", "--project", "demo", "admin", cloud="stratus")
+    ip3, ip2 = h3.address.split("/")[0], plan.hosts[1].address.split("/")[0]
+    underlay = Capture(h3.root_link).start()
+    try:
+        c = osc(plan, "server", "create", "--image", "testvm", "--flavor", "m1.tiny", "--network", net["id"],
+                "--user-data", str(script), "--availability-zone", f"nova:{h3.name}", "tb-c",
+                cloud="stratus", extra=("--os-project-name", "demo"))  # fmt: skip
+        wait_active(plan, c["id"])
+        assert osc(plan, "server", "show", c["id"], cloud="stratus")["OS-EXT-SRV-ATTR:host"] == h3.name
+        assert wait_console(plan, c["id"], IP_LINE).group(3) == "1442"
+        assert wait_console(plan, c["id"], r"^E2E-PING-A rc=(\d+)").group(1) == "0"
+        assert wait_console(plan, c["id"], r"^E2E-PING-B rc=(\d+)").group(1) == "0"
+        assert wait_console(plan, c["id"], r"^E2E-HTTP-B body=(.*?)\r?$").group(1) == "tb-b"
+    finally:
+        underlay.stop()
+    geneve = underlay.count(ip3, ip2, 17, GENEVE_PORT)
+    assert geneve > 0, f"no Geneve from {ip3} to {ip2}: {underlay.seen}"
+    print(f"joined host {h3.name}: Geneve packets {ip3}->{ip2}: {geneve}")

@@ -29,6 +29,9 @@ from stratus.network.client import NetworkAgentClient
 
 LOG = logging.getLogger(__name__)
 
+PRE_LIVE_MIGRATION_TIMEOUT = 600.0
+"""Seconds the source waits for the destination to prepare (it may first download the base image)."""
+
 DriverCall = Callable[[ComputeDriver, str, dict[str, Any]], None]
 
 # action -> (driver call, vm_state after, power_state after, action event name)
@@ -246,6 +249,78 @@ class ComputeAgentManager:
                 return
             self._conductor.evacuation_finished(ctx, self._host, spec.uuid, None, power)
 
+    # live migration: the source drives it (as Nova's ``_do_live_migration``), the destination prepares
+
+    def live_migration(self, ctx: dict[str, Any], instance: dict[str, Any], dest: str) -> None:
+        """The source: have ``dest`` prepare (disk, VIFs), move the running guest there, tell the conductor.
+
+        On failure the guest still runs here; ``dest`` drops what it prepared.
+        """
+        spec = InstanceSpec.from_dict(instance)
+        with self._lock(spec.uuid), self._event(ctx, spec.uuid, "compute_live_migration") as ev:
+            error: str | None = None
+            power = messages.NOSTATE
+            try:
+                power = self._driver.get_power_state(spec.uuid)
+                if self._agents is None:
+                    raise RuntimeError("this agent cannot reach other hosts")
+                try:
+                    data = self._agents.pre_live_migration(ctx, dest, spec, timeout=PRE_LIVE_MIGRATION_TIMEOUT)
+                except Exception as exc:
+                    raise RuntimeError(f"host {dest} could not prepare for the guest: {_remote_text(exc)}") from exc
+                self._driver.live_migrate(spec, dest, data)
+            except Exception as exc:
+                ev.failed(exc)
+                error = str(exc) or type(exc).__name__
+                LOG.warning("%s: live migration of %s to %s failed: %s", self._host, spec.uuid, dest, error)
+                if self._agents is not None:
+                    vifs = [v.to_dict() for v in spec.vifs]
+                    self._agents.rollback_live_migration_at_destination(ctx, dest, spec.uuid, vifs)
+                try:
+                    power = self._driver.get_power_state(spec.uuid)
+                except InstanceNotFound:
+                    power = messages.NOSTATE
+            self._conductor.live_migration_finished(ctx, self._host, spec.uuid, error, power)
+
+    def pre_live_migration(self, ctx: dict[str, Any], instance: dict[str, Any]) -> dict[str, Any]:
+        """The destination (called by the source): the guest's disk on its base image, its VIFs plugged here.
+
+        The ports stay bound to the source until the move is done, so no ``network-vif-plugged`` is awaited.
+        """
+        spec = InstanceSpec.from_dict(instance)
+        with self._lock(spec.uuid), self._event(ctx, spec.uuid, "compute_pre_live_migration") as ev:
+            try:
+                self._plug_vifs(replace(spec, vifs=[replace(v, active=True) for v in spec.vifs]))
+                return self._driver.pre_live_migration(spec, self._images(ctx))
+            except Exception as exc:
+                ev.failed(exc)
+                self._driver.rollback_live_migration_at_destination(spec.uuid)
+                self._unplug_vifs(spec.uuid, spec.vifs)
+                raise
+
+    def post_live_migration_at_destination(self, ctx: dict[str, Any], instance: dict[str, Any]) -> None:
+        """The destination once the guest runs here (the conductor moved the ports and the instance here)."""
+        spec = InstanceSpec.from_dict(instance)
+        with self._lock(spec.uuid), self._event(ctx, spec.uuid, "compute_post_live_migration_at_destination"):
+            try:
+                # again, now that the ports are bound here (idempotent): as Nova's post_live_migration_at_destination
+                self._plug_vifs(replace(spec, vifs=[replace(v, active=True) for v in spec.vifs]))
+                self._driver.post_live_migration_at_destination(spec)
+                power = self._driver.get_power_state(spec.uuid)
+            except Exception as exc:
+                LOG.warning("%s: recording the migrated guest %s failed: %s", self._host, spec.uuid, exc)
+                self._conductor.instance_fault(self._host, spec.uuid, f"post live migration failed: {exc}", _tb(exc))
+                power = messages.NOSTATE
+            self._conductor.instance_update(self._host, spec.uuid, power_state=power)
+
+    def rollback_live_migration_at_destination(
+        self, ctx: dict[str, Any], instance_uuid: str, vifs: list[dict[str, Any]] | None = None
+    ) -> None:
+        """The destination after a failed move: drop the prepared disk (and any guest), unplug the VIFs."""
+        with self._lock(instance_uuid):
+            self._driver.rollback_live_migration_at_destination(instance_uuid)
+            self._unplug_vifs(instance_uuid, [_vif(v) for v in vifs or []])
+
     def snapshot_instance(self, ctx: dict[str, Any], instance_uuid: str, image_id: str) -> None:
         with self._lock(instance_uuid), self._event(ctx, instance_uuid, "compute_snapshot_instance") as ev:
             try:
@@ -318,6 +393,11 @@ class _ActionEvent:
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         if self._args[1]:
             self._conductor.action_event(*self._args, "Error" if self._error or exc_type else "Success")
+
+
+def _remote_text(exc: Exception) -> str:
+    """What went wrong on another host: the remote exception's own message when there is one."""
+    return str(getattr(exc, "message", "") or exc) or type(exc).__name__
 
 
 def _source_of(ctx: dict[str, Any]) -> str | None:

@@ -122,6 +122,7 @@ class ActionManager:
             "restore": self._restore,
             "forceDelete": self._force_delete,
             "migrate": self._migrate,
+            "os-migrateLive": self._live_migrate,
             "evacuate": self._evacuate,
         }.get(name)
         if handler is None:
@@ -402,6 +403,10 @@ class ActionManager:
 
     def _migrate(self, ctx: RequestContext, server_id: str, args: dict[str, Any], version: Any) -> ActionResult:
         status, body = self._moves.migrate(ctx, server_id, args, version)
+        return ActionResult(status=status, body=body)
+
+    def _live_migrate(self, ctx: RequestContext, server_id: str, args: dict[str, Any], version: Any) -> ActionResult:
+        status, body = self._moves.live_migrate(ctx, server_id, args, version)
         return ActionResult(status=status, body=body)
 
     def _evacuate(self, ctx: RequestContext, server_id: str, args: dict[str, Any], version: Any) -> ActionResult:

@@ -1,10 +1,13 @@
-"""The admin actions that move a server to another host: ``migrate`` (cold) and ``evacuate``.
+"""The admin actions that move a server to another host: ``migrate`` (cold), ``os-migrateLive`` and ``evacuate``.
 
 As Nova's ``migrate_server.py`` / ``evacuate.py`` controllers and ``compute/api.py``: the state,
 lock and target host are checked here (400/404/409 with Nova's wording), the migration is handed
 to the conductor, and a migrate whose scheduling fails answers 400 at once (the conductor is
 called, not cast, as Nova's ``migrate_server`` is). An evacuation needs the server's host to be
-down; it is recorded ('accepted') and cast to the conductor.
+down; it is recorded ('accepted') and cast to the conductor. A live migration is checked the same way
+(ACTIVE or PAUSED, task 'migrating'); the conductor's claim of a destination is a call (400 if none
+fits), the move itself then runs on the hosts. Hosts here never share storage: only block migration
+is possible, so ``block_migration: false`` is refused as Nova's pre-check refuses it without shared storage.
 """
 
 from __future__ import annotations
@@ -50,6 +53,9 @@ class MoveActions:
                 )
             if args.get("host") is not None:
                 host = check_string(args["host"], "host", min_len=1)
+        with self.deps.db.reader() as session:
+            image_ref = get_instance(session, ctx, server_id).image_ref
+        image = self._image(ctx, image_ref)  # the destination builds the disk on its own copy of it
         with self.deps.db.session() as session:
             inst = self._begin(
                 session, ctx, server_id, "os-migrate-server:migrate", "migrate", (states.ACTIVE, states.STOPPED)
@@ -67,6 +73,7 @@ class MoveActions:
                 project_id=inst.project_id,
                 user_id=inst.user_id,
                 flavor=flavor_spec(inst.flavor),
+                image=image,
                 availability_zone=inst.availability_zone,
                 requested_host=host,
                 ignore_hosts=[inst.host] if inst.host else [],  # Nova: never "migrate" onto the same host
@@ -82,6 +89,57 @@ class MoveActions:
                 )
             ),
             restore={"task_state": None, "old_flavor": None, "new_flavor": None},
+        )
+        if answer and answer[0]:
+            raise BadRequest(f"No valid host was found. {answer[0]}")
+        return 202, None
+
+    def live_migrate(self, ctx: RequestContext, server_id: str, args: dict[str, Any], version: Any) -> tuple[int, Any]:
+        host, block = _live_migrate_args(args, version)
+        with self.deps.db.reader() as session:
+            image_ref = get_instance(session, ctx, server_id).image_ref
+        image = self._image(ctx, image_ref)  # the destination makes the disk's overlay on its own copy of it
+        with self.deps.db.session() as session:
+            inst = self._begin(
+                session,
+                ctx,
+                server_id,
+                "os-migrate-server:migrate_live",
+                "os-migrateLive",
+                (states.ACTIVE, states.PAUSED),
+            )
+            if host is not None:
+                if _service(session, host) is None:
+                    raise BadRequest(f"Compute host {host} could not be found.")
+                if host == inst.host:
+                    raise BadRequest(f"Unable to migrate instance ({inst.uuid}) to current host ({inst.host}).")
+            if block is False:
+                raise BadRequest(
+                    f"{inst.host} is not on shared storage: Shared storage live-migration requires either shared "
+                    "storage or boot-from-volume with no local disks."
+                )
+            inst.task_state = "migrating"
+            record_action(session, ctx, inst.uuid, "live-migration")
+            request = RequestSpec(
+                instance_uuids=[inst.uuid],
+                project_id=inst.project_id,
+                user_id=inst.user_id,
+                flavor=flavor_spec(inst.flavor),
+                image=image,
+                availability_zone=None if host else inst.availability_zone,
+                requested_host=host,
+                ignore_hosts=[inst.host] if inst.host else [],
+            )
+        answer: list[str | None] = []
+        self._send(
+            ctx,
+            server_id,
+            lambda: answer.append(
+                ConductorAPI(self.deps.bus).live_migrate_instance(  # type: ignore[arg-type]
+                    ctx_dict(ctx), server_id, request, True
+                )
+            ),
+            restore={"task_state": None},
         )
         if answer and answer[0]:
             raise BadRequest(f"No valid host was found. {answer[0]}")
@@ -202,6 +260,37 @@ def _evacuate_args(args: dict[str, Any], version: Any) -> tuple[str | None, str 
     if "force" in args and parse_bool(args["force"], "force") and host is None:
         raise BadRequest("Can't force to a non-provided destination")
     return host, password
+
+
+def _live_migrate_args(args: dict[str, Any], version: Any) -> tuple[str | None, bool | None]:
+    """(host, block_migration: True, False or None for 'auto') validated as Nova's schemas for ``version``."""
+    allowed = {"host", "block_migration"}
+    required = ["block_migration", "host"]
+    if version < "2.25":
+        allowed.add("disk_over_commit")
+        required.append("disk_over_commit")
+    if version >= "2.30" and version < "2.68":
+        allowed.add("force")
+    unknown = set(args) - allowed
+    if unknown:
+        raise BadRequest(f"Additional properties are not allowed ({', '.join(sorted(unknown))} were unexpected)")
+    for name in required:
+        if name not in args:
+            raise BadRequest(f"Invalid input for field/attribute os-migrateLive. '{name}' is a required property")
+    host = args["host"]
+    if host is not None:
+        host = check_string(host, "host", min_len=1)
+    raw = args["block_migration"]
+    block: bool | None
+    if version >= "2.25" and raw == "auto":
+        block = None
+    else:
+        block = parse_bool(raw, "block_migration")
+    if version < "2.25":
+        parse_bool(args["disk_over_commit"], "disk_over_commit")
+    if "force" in args and parse_bool(args["force"], "force") and host is None:
+        raise BadRequest("Can't force to a non-provided destination")
+    return host, block
 
 
 def _service(session: Session, host: str) -> models.ComputeService | None:

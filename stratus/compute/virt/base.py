@@ -13,7 +13,7 @@ import abc
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from stratus.compute.messages import HostResources, InstanceInfo, InstanceSpec
 
@@ -37,6 +37,7 @@ class Capabilities:
     supports_snapshot: bool = True
     supports_console_output: bool = True
     supports_lifecycle_events: bool = True
+    supports_live_migration: bool = False
 
 
 class ImageSource(Protocol):
@@ -163,3 +164,28 @@ class ComputeDriver(abc.ABC):
         """Call ``callback(InstanceInfo)`` whenever a guest's power state changes by itself (crash, guest
         shutdown), from any thread. ``None`` stops the events.
         """
+
+    # live migration (block migration: every host has its own disks). Drivers that support it set
+    # ``capabilities.supports_live_migration``; the defaults refuse.
+
+    def pre_live_migration(self, instance: InstanceSpec, images: ImageSource) -> dict[str, Any]:
+        """On the destination, before the move: make what the guest needs here (its disk on the base image).
+
+        Returns migrate data for the source's ``live_migrate`` (JSON-able: paths, addresses). Raises DriverError.
+        """
+        raise DriverError(f"the {type(self).__name__} cannot live-migrate guests")
+
+    def live_migrate(self, instance: InstanceSpec, dest: str, migrate_data: dict[str, Any]) -> None:
+        """On the source: move the running guest to ``dest`` (memory and disk); returns once it runs there.
+
+        Raises DriverError if the move failed; the guest then still runs here.
+        """
+        raise DriverError(f"the {type(self).__name__} cannot live-migrate guests")
+
+    def post_live_migration_at_destination(self, instance: InstanceSpec) -> None:
+        """On the destination once the guest runs here: record it as this host's own."""
+        raise DriverError(f"the {type(self).__name__} cannot live-migrate guests")
+
+    def rollback_live_migration_at_destination(self, instance_uuid: str) -> None:
+        """On the destination after a failed move: drop what ``pre_live_migration`` made. Idempotent."""
+        self.destroy(instance_uuid)

@@ -4,6 +4,10 @@ Hundreds fit in one process (each is a dict and a lock). Host size is set per dr
 are injected with ``fail_spawn`` (uuids or names whose spawn fails) or ``fail_all_spawns`` (a
 message: every spawn fails with it). ``simulate_power_change`` stands in for a guest crashing or
 shutting down by itself and fires the lifecycle event as libvirt would.
+
+Live migration moves a guest between the fake drivers of one process: each registers under its host
+name (``init_host``) and ``live_migrate`` hands the guest to the destination's driver, which must have
+been prepared by ``pre_live_migration``. ``fail_live_migration`` (a message) makes the move fail.
 """
 
 from __future__ import annotations
@@ -11,8 +15,10 @@ from __future__ import annotations
 import struct
 import tempfile
 import threading
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from stratus.compute import messages
 from stratus.compute.messages import HostResources, InstanceInfo, InstanceSpec
@@ -26,6 +32,8 @@ from stratus.compute.virt.base import (
 )
 
 FAKE_SNAPSHOT_DATA = b"stratus fake snapshot\n"
+_HOSTS: weakref.WeakValueDictionary[str, FakeDriver] = weakref.WeakValueDictionary()
+"""The fake driver of each host in this process (the latest to call ``init_host``): live migration's peers."""
 
 
 def fake_disk_bytes(disk_format: str | None, virtual_size: int) -> bytes:
@@ -48,7 +56,7 @@ class FakeGuest:
 class FakeDriver(ComputeDriver):
     """A host of ``vcpus``/``memory_mb``/``disk_gb`` whose guests exist only in this object."""
 
-    capabilities = Capabilities()
+    capabilities = Capabilities(supports_live_migration=True)
     plugs_vifs = False  # a test may set it on one instance to exercise VIF plugging and the vif-plugged wait
 
     def __init__(
@@ -71,11 +79,14 @@ class FakeDriver(ComputeDriver):
         self._guests: dict[str, FakeGuest] = {}
         self._lock = threading.Lock()
         self._listener: EventListener | None = None
+        self._incoming: dict[str, InstanceSpec] = {}  # prepared by pre_live_migration
+        self.fail_live_migration: str | None = None
 
     # host
 
     def init_host(self, host: str) -> None:
         self.host = host
+        _HOSTS[host] = self
 
     def get_host_resources(self) -> HostResources:
         return HostResources(
@@ -181,6 +192,40 @@ class FakeDriver(ComputeDriver):
 
     def set_event_listener(self, callback: EventListener | None) -> None:
         self._listener = callback
+
+    # live migration
+
+    def pre_live_migration(self, instance: InstanceSpec, images: ImageSource) -> dict[str, Any]:
+        with self._lock:
+            if instance.uuid in self._guests:
+                raise DriverError(f"instance {instance.uuid} already has a guest on host {self.host}")
+            self._incoming[instance.uuid] = instance
+        return {"host": self.host}
+
+    def live_migrate(self, instance: InstanceSpec, dest: str, migrate_data: dict[str, Any]) -> None:
+        if self.fail_live_migration is not None:
+            raise DriverError(self.fail_live_migration)
+        peer = _HOSTS.get(dest)
+        if peer is None or peer is self:
+            raise DriverError(f"no fake host {dest} to live-migrate to")
+        with self._lock:
+            guest = self._guest(instance.uuid)
+        with peer._lock:
+            if instance.uuid not in peer._incoming:
+                raise DriverError(f"host {dest} was not prepared for instance {instance.uuid}")
+            peer._guests[instance.uuid] = FakeGuest(spec=instance, power_state=guest.power_state, console=guest.console)
+        with self._lock:
+            self._guests.pop(instance.uuid, None)
+
+    def post_live_migration_at_destination(self, instance: InstanceSpec) -> None:
+        with self._lock:
+            self._guest(instance.uuid)
+            self._incoming.pop(instance.uuid, None)
+
+    def rollback_live_migration_at_destination(self, instance_uuid: str) -> None:
+        with self._lock:
+            self._incoming.pop(instance_uuid, None)
+            self._guests.pop(instance_uuid, None)
 
     # test hooks (not part of the interface)
 

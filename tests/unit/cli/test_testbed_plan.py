@@ -122,3 +122,34 @@ def test_teardown_stops_processes_before_removing_what_they_use(tmp_path: Path) 
 def test_toml_writer_round_trips() -> None:
     data = {"s": {"a": 'x "quoted" \\ é', "b": 3, "c": True, "d": ["p", "q"], "e": {"k-1": "v"}, "f": 1.5}}
     assert tomllib.loads(to_toml(data)) == data
+
+
+def test_a_joined_host_is_host_n_plus_1_and_down_removes_it(tmp_path: Path) -> None:
+    p = plan(tmp_path, hosts=2)
+    host = p.next_host()
+    assert (host.index, host.name, host.address, host.gateway, host.joined) == (
+        3, "stb1a2b-h3", "10.250.100.13/24", False, True)  # fmt: skip
+    p.hosts.append(host)
+    p.save()
+    again = load_plan(tmp_path, "stb1a2b")
+    assert again.hosts[-1] == host
+    steps = teardown_steps(again)
+    assert Step("delete-namespace", "stb1a2b-h3") in steps and Step("delete-link", "stb1a2b-h3u") in steps
+
+
+def test_the_controller_serves_the_join_api_with_the_hosts_bus_url(tmp_path: Path) -> None:
+    p = plan(tmp_path)
+    join = p.controller_config()["join"]
+    assert join == {"port": DEFAULT_PORTS["join"], "bus_url": p.bus_url_hosts}
+
+
+def test_plans_saved_before_the_join_api_still_load(tmp_path: Path) -> None:
+    import json
+
+    p = plan(tmp_path)
+    data = json.loads(p.to_json())
+    del data["ports"]["join"]
+    for h in data["hosts"]:
+        del h["joined"]
+    old = Plan.from_json(json.dumps(data))
+    assert old.join_port == DEFAULT_PORTS["join"] and not old.hosts[0].joined

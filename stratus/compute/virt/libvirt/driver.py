@@ -29,7 +29,7 @@ from stratus.compute.virt.base import (
     ImageSource,
     InstanceNotFound,
 )
-from stratus.compute.virt.libvirt import config, disk, events, host
+from stratus.compute.virt.libvirt import config, disk, events, host, migration
 from stratus.compute.virt.libvirt.guest import Guest, StateWaiter
 from stratus.compute.virt.libvirt.imagecache import ImageCache, ImageError
 from stratus.compute.virt.libvirt.storage import (
@@ -51,7 +51,7 @@ BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
 class LibvirtDriver(ComputeDriver):
     """Guests of one host; instance files under ``state_dir`` (see ``storage``), base images in its cache."""
 
-    capabilities = Capabilities()
+    capabilities = Capabilities(supports_live_migration=True)
     plugs_vifs = True
 
     def __init__(
@@ -63,6 +63,9 @@ class LibvirtDriver(ComputeDriver):
         start_guests_on_host_boot: bool = True,
         resize_shutdown_timeout: float = 30.0,
         boot_id_file: str | Path = BOOT_ID,
+        listen_address: str = "",
+        live_migration_uri: str = "qemu+tcp://%s/system",
+        live_migration_timeout: float = 600.0,
     ):
         self.state_dir = Path(state_dir).absolute()
         self.uri = connection_uri or DEFAULT_URI
@@ -71,6 +74,10 @@ class LibvirtDriver(ComputeDriver):
         self.start_guests_on_host_boot = start_guests_on_host_boot
         self.resize_shutdown_timeout = resize_shutdown_timeout
         self._boot_id_file = Path(boot_id_file)
+        self.listen_address = listen_address
+        self.live_migration_uri = live_migration_uri
+        self.live_migration_timeout = live_migration_timeout
+        self._incoming: set[str] = set()  # guests being live-migrated here: their events are not their own
         self.instances_root = self.state_dir / "instances"
         self.cache = ImageCache(self.state_dir / "image-cache")
         self.host = "localhost"
@@ -360,6 +367,89 @@ class LibvirtDriver(ComputeDriver):
 
     def set_event_listener(self, callback: EventListener | None) -> None:
         self._listener = callback
+
+    # live migration (see ``migration``)
+
+    def pre_live_migration(self, instance: InstanceSpec, images: ImageSource) -> dict[str, Any]:
+        if not self.listen_address:
+            raise DriverError(
+                f"host {self.host} does not take live migrations: its libvirtd listens on no address "
+                "([compute_agent] libvirt_listen_address is empty)"
+            )
+        if self._lookup(instance.uuid) is not None:
+            raise DriverError(f"instance {instance.uuid} already has a guest on host {self.host}")
+        self._incoming_begin(instance.uuid)
+        idir = self._dir(instance.uuid)
+        try:
+            self._create_disk(instance, images, idir)
+        except Exception as exc:
+            self.rollback_live_migration_at_destination(instance.uuid)
+            if isinstance(exc, DriverError):
+                raise
+            raise DriverError(f"could not prepare the guest's disk: {exc}") from exc
+        return {"address": self.listen_address, "disk": str(idir.disk), "console": str(idir.console),
+                "owner": self.owner}  # fmt: skip
+
+    def live_migrate(self, instance: InstanceSpec, dest: str, migrate_data: dict[str, Any]) -> None:
+        address = str(migrate_data.get("address") or "")
+        if not address:
+            raise DriverError(f"host {dest} gave no address to live-migrate to")
+        with self._acting(instance.uuid):
+            guest = self._guest(instance.uuid)
+            try:
+                xml = guest.dom.XMLDesc(libvirt.VIR_DOMAIN_XML_MIGRATABLE | libvirt.VIR_DOMAIN_XML_SECURE)
+                dest_xml = migration.destination_xml(
+                    xml, disk=migrate_data["disk"], console=migrate_data["console"], owner=migrate_data["owner"]
+                )
+            except (KeyError, ValueError, libvirt.libvirtError) as exc:
+                raise DriverError(f"cannot describe the guest for {dest}: {exc}") from exc
+            uri = migration.peer_uri(self.live_migration_uri, address)
+            params = migration.migration_params(dest_xml, address)
+            LOG.info("%s: live-migrating %s to %s (%s)", self.host, instance.uuid, dest, uri)
+            watchdog = threading.Timer(self.live_migration_timeout, self._abort_migration, (guest, dest))
+            watchdog.daemon = True
+            watchdog.start()
+            try:
+                guest.dom.migrateToURI3(uri, params, migration.migration_flags(block=True))
+            except libvirt.libvirtError as exc:
+                raise DriverError(f"live migration to {dest} failed: {exc.get_error_message()}") from exc
+            finally:
+                watchdog.cancel()
+
+    def _abort_migration(self, guest: Guest, dest: str) -> None:
+        LOG.warning("%s: live migration of %s to %s took longer than %.0f s; aborting it",
+                    self.host, guest.uuid, dest, self.live_migration_timeout)  # fmt: skip
+        try:
+            guest.dom.abortJob()
+        except libvirt.libvirtError as exc:
+            LOG.warning("%s: could not abort the migration of %s: %s", self.host, guest.uuid, exc)
+
+    def post_live_migration_at_destination(self, instance: InstanceSpec) -> None:
+        try:
+            self._guest(instance.uuid)  # defined here, with this driver as its owner
+            self._dir(instance.uuid).set_intent(INTENT_RUNNING)
+        finally:
+            self._incoming_end(instance.uuid)
+
+    def rollback_live_migration_at_destination(self, instance_uuid: str) -> None:
+        try:
+            self.destroy(instance_uuid)
+        finally:
+            self._incoming_end(instance_uuid)
+
+    def _incoming_begin(self, instance_uuid: str) -> None:
+        with self._busy_lock:
+            if instance_uuid not in self._incoming:
+                self._incoming.add(instance_uuid)
+                self._busy[instance_uuid] = self._busy.get(instance_uuid, 0) + 1
+
+    def _incoming_end(self, instance_uuid: str) -> None:
+        with self._busy_lock:
+            if instance_uuid in self._incoming:
+                self._incoming.discard(instance_uuid)
+                self._busy[instance_uuid] -= 1
+                if not self._busy[instance_uuid]:
+                    del self._busy[instance_uuid]
 
     # events and recovery
 
