@@ -10,9 +10,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from stratus.core.db.engine import OUTAGE_MESSAGE, is_outage
 from stratus.core.exceptions import STATUS_TITLES, ServiceUnavailable, StratusError
 
 LOG = logging.getLogger(__name__)
@@ -80,3 +81,13 @@ def install_error_handlers(app: FastAPI, render: ErrorRenderer) -> None:
     def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         LOG.exception("unexpected error handling %s %s", request.method, request.url.path)
         return respond(500, "An unexpected error prevented the server from fulfilling your request.")
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    def _database(request: Request, exc: OperationalError | InterfaceError) -> JSONResponse:
+        # Database.session()/reader() already turn an outage into ServiceUnavailable; this catches the code
+        # paths that use the engine directly, so a PostgreSQL restart is a 503 there too, never a 500
+        if is_outage(exc):
+            LOG.warning("database unavailable handling %s %s: %s", request.method, request.url.path, exc.orig)
+            return respond(503, OUTAGE_MESSAGE, {"Retry-After": str(ServiceUnavailable().retry_after)})
+        return _unexpected(request, exc)

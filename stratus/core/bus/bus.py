@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from stratus.core.bus import topology
-from stratus.core.bus.connection import ConsumerThread, Publisher
+from stratus.core.bus.connection import ConsumerThread, Publisher, is_memory
 from stratus.core.bus.errors import BusUnavailable, MessagingTimeout
 from stratus.core.bus.notify import Subscription
 from stratus.core.bus.rpc import ReplyListener, unpack_reply
@@ -48,27 +48,38 @@ class Bus:
 
         Raises MessagingTimeout when no reply comes within ``timeout`` (default ``default_timeout``) seconds,
         including when nobody consumes the topic; RemoteError when the remote method raised; BusUnavailable
-        when the broker is unreachable. A request still queued when the caller gives up is not executed.
+        (naming the topic) when the broker stays unreachable until the deadline. A request still queued when
+        the caller gives up is not executed. Across a broker restart a call either completes (its request is
+        resent once the broker is back, and the server's queue was declared by the caller too) or raises one of
+        these within ``timeout``: it never hangs.
         """
         timeout = self.default_timeout if timeout is None else timeout
+        key = topology.rpc_routing_key(topic, server)
         replies = self._reply_listener()  # the first call waits here for the reply queue, outside the timeout
         expires_at = time.time() + timeout  # before the deadline: the server never runs what we gave up on
         deadline = time.monotonic() + timeout
+        if not replies.wait_ready(timeout):  # reconnecting after a broker restart: the reply queue is not back
+            raise BusUnavailable(
+                f"message bus unavailable: no reply queue for call {key}.{method}: {replies.last_error}"
+            )
         correlation_id = uuid.uuid4().hex
         future = replies.expect(correlation_id)
         try:
             self._publisher.publish(
-                {"method": method, "kwargs": kwargs, "expires_at": expires_at, "timeout": timeout},
+                self._request(method, kwargs, expires_at=expires_at, timeout=timeout),
                 exchange=topology.rpc_exchange(self.name),
-                routing_key=topology.rpc_routing_key(topic, server),
+                routing_key=key,
+                declare=self._rpc_queues(topic, server),
+                deadline=deadline,
+                what=f"call {key}.{method}",
                 correlation_id=correlation_id,
                 reply_to=replies.queue_name,
-                expiration=timeout,
+                expiration=max(0.001, deadline - time.monotonic()),
                 delivery_mode=topology.TRANSIENT,
             )
             body = future.result(timeout=max(0.0, deadline - time.monotonic()))
         except TimeoutError:
-            raise MessagingTimeout(topology.rpc_routing_key(topic, server), method, timeout) from None
+            raise MessagingTimeout(key, method, timeout) from None
         finally:
             replies.forget(correlation_id)
         return unpack_reply(body)
@@ -76,24 +87,50 @@ class Bus:
     def cast(self, topic: str, method: str, *, server: str | None = None, **kwargs: Any) -> None:
         """Ask one server of ``topic`` (or ``server``) to run ``method(**kwargs)``; no reply, no wait.
 
-        Dropped if nobody consumes the topic's queue (RabbitMQ keeps a topic's queue for a while after
-        its servers stop, so a restarting server still gets the casts sent meanwhile).
+        On RabbitMQ the topic's queue is declared by the sender too, so a cast waits there for a server that
+        is (re)starting (RabbitMQ drops the queue after RPC_QUEUE_EXPIRES_MS unused); on memory:// a cast to
+        a topic nobody serves is dropped. While the broker is down the cast is retried with backoff, then
+        BusUnavailable (naming the topic) is raised and logged: a cast is never lost silently. Each cast is
+        executed at most once (see ``server.RpcServer``).
         """
+        key = topology.rpc_routing_key(topic, server)
         self._publisher.publish(
-            {"method": method, "kwargs": kwargs, "expires_at": None},
+            self._request(method, kwargs),
             exchange=topology.rpc_exchange(self.name),
-            routing_key=topology.rpc_routing_key(topic, server),
+            routing_key=key,
+            declare=self._rpc_queues(topic, server),
+            what=f"cast {key}.{method}",
             delivery_mode=topology.TRANSIENT,
         )
 
     def fanout(self, topic: str, method: str, **kwargs: Any) -> None:
         """Cast ``method(**kwargs)`` to every server currently serving ``topic``."""
         self._publisher.publish(
-            {"method": method, "kwargs": kwargs, "expires_at": None},
+            self._request(method, kwargs),
             exchange=topology.fanout_exchange(self.name, topic),
             routing_key=topic,
+            what=f"fanout {topic}.{method}",
             delivery_mode=topology.TRANSIENT,
         )
+
+    @staticmethod
+    def _request(
+        method: str, kwargs: dict[str, Any], *, expires_at: float | None = None, timeout: float | None = None
+    ) -> dict[str, Any]:
+        # message_id: a request resent after a lost publisher confirm is recognised and run once.
+        return {
+            "method": method,
+            "kwargs": kwargs,
+            "expires_at": expires_at,
+            "timeout": timeout,
+            "message_id": uuid.uuid4().hex,
+        }
+
+    def _rpc_queues(self, topic: str, server: str | None) -> list[Any]:
+        """The queue to declare before sending to ``topic``: none on memory:// (nothing would expire it)."""
+        if is_memory(self.url):
+            return []
+        return [topology.rpc_queue(self.name, topic, server)]
 
     # RPC server
 
@@ -123,6 +160,7 @@ class Bus:
             },
             exchange=topology.notify_exchange(self.name),
             routing_key=event_type,
+            what=f"notification {event_type}",
             delivery_mode=topology.PERSISTENT,
         )
 

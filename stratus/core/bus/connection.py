@@ -10,9 +10,11 @@ import contextlib
 import logging
 import queue
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
+import amqp.exceptions
 import kombu
 from kombu.exceptions import EncodeError, OperationalError
 
@@ -26,8 +28,14 @@ RETRY_POLICY: dict[str, Any] = {"max_retries": 6, "interval_start": 0, "interval
 CONNECT_TIMEOUT = 5.0
 # How long serve()/subscribe()/the first call() wait for their consumer to be ready before BusUnavailable.
 READY_TIMEOUT = 10.0
+# How long one publish waits for RabbitMQ's confirm before the attempt counts as failed.
+CONFIRM_TIMEOUT = 5.0
 # Consumer reconnect backoff bounds (seconds).
 RECONNECT_MIN, RECONNECT_MAX = 0.2, 5.0
+
+# What a failed publish attempt raises: kombu's wrapped errors, socket errors and AMQP errors (a connection
+# closed by a stopping broker, an unroutable mandatory message, a nack).
+PUBLISH_ERRORS = (OperationalError, OSError, amqp.exceptions.AMQPError)
 
 # memory:// keeps exchanges and bindings in process-global dicts that kombu mutates without locks
 # (check-then-set in exchange_declare and in the queue table); we serialise declarations and publishes on it.
@@ -44,7 +52,10 @@ def connect(url: str) -> kombu.Connection:
         return kombu.Connection(url, transport=memory.Transport)  # woken by publishes, see memory.py
     # No AMQP heartbeats (idle pooled publishers would be dropped by the broker); py-amqp's TCP keepalive and
     # TCP_USER_TIMEOUT defaults detect a dead peer instead.
-    return kombu.Connection(url, connect_timeout=CONNECT_TIMEOUT, heartbeat=0)
+    # Publisher confirms: see Publisher.
+    return kombu.Connection(
+        url, connect_timeout=CONNECT_TIMEOUT, heartbeat=0, transport_options={"confirm_publish": True}
+    )
 
 
 def broker_lock(url: str) -> contextlib.AbstractContextManager[Any]:
@@ -60,59 +71,120 @@ def safe_release(conn: kombu.Connection) -> None:
 
 
 class Publisher:
-    """Thread-safe publishing through a pool of at most ``limit`` connections, created on demand."""
+    """Thread-safe publishing through a pool of at most ``limit`` connections, created on demand.
+
+    On RabbitMQ every publish waits for the broker's confirm, so a message written to a connection that the
+    broker already dropped (it restarted) is noticed and sent again instead of being lost silently. A message
+    resent that way may reach the broker twice (its confirm was lost); RPC servers drop such duplicates by
+    message id (see ``server.RpcServer``).
+    """
 
     def __init__(self, url: str, limit: int = 8):
         self._url = url
         self._slots = threading.BoundedSemaphore(limit)
         self._idle: queue.LifoQueue[kombu.Producer] = queue.LifoQueue()
-        self._closed = False
+        self._closed = threading.Event()
 
     @contextlib.contextmanager
     def _producer(self) -> Iterator[kombu.Producer]:
         with self._slots:
-            if self._closed:
+            if self._closed.is_set():
                 raise BusUnavailable("message bus is closed")
             try:
                 producer = self._idle.get_nowait()
             except queue.Empty:
-                producer = kombu.Producer(connect(self._url), serializer="json")
+                conn = connect(self._url)
+                try:
+                    conn.connect()  # one attempt: publish() owns the retrying
+                except BaseException:
+                    safe_release(conn)
+                    raise
+                producer = kombu.Producer(conn, serializer="json")
             try:
                 yield producer
             except BaseException:
                 safe_release(producer.connection)  # state unknown after an error: do not reuse
                 raise
-            if self._closed:
+            if self._closed.is_set():
                 safe_release(producer.connection)
             else:
                 self._idle.put(producer)
 
-    def publish(self, body: Any, *, exchange: kombu.Exchange | str, routing_key: str, **properties: Any) -> None:
+    def publish(
+        self,
+        body: Any,
+        *,
+        exchange: kombu.Exchange | str,
+        routing_key: str,
+        declare: list[kombu.Exchange | kombu.Queue] | None = None,
+        mandatory: bool = False,
+        deadline: float | None = None,
+        what: str = "",
+        **properties: Any,
+    ) -> None:
         """Publish ``body`` as JSON, retrying with backoff; BusUnavailable when the broker stays away.
 
+        Retries follow RETRY_POLICY (about 7 s in all) and stop earlier at ``deadline`` (``time.monotonic``).
+        ``declare`` lists entities to declare first (the exchange, when it has a name, always is). With
+        ``mandatory``, a message the broker cannot route counts as a failed attempt and is retried too.
+        ``what`` names the message in errors and logs (e.g. ``cast compute.host1.reboot``).
         Raises TypeError when ``body`` is not JSON-serialisable.
         """
-        declare = [exchange] if isinstance(exchange, kombu.Exchange) and exchange.name else []
-        try:
-            with self._producer() as producer, broker_lock(self._url):
-                producer.publish(
-                    body,
-                    exchange=exchange,
-                    routing_key=routing_key,
-                    declare=declare,
-                    retry=True,
-                    retry_policy=RETRY_POLICY,
-                    **properties,
-                )
-        except EncodeError as exc:
-            raise TypeError(f"bus message is not JSON-serialisable: {exc}") from exc
-        except BusUnavailable:
-            raise
-        except (OperationalError, OSError) as exc:
-            raise BusUnavailable(f"message bus {_safe_url(self._url)} unavailable: {exc}") from exc
+        entities: list[Any] = [exchange] if isinstance(exchange, kombu.Exchange) and exchange.name else []
+        entities += declare or []
+        what = what or f"message to {routing_key!r}"
+        delay = float(RETRY_POLICY["interval_start"])
+        for attempt in range(int(RETRY_POLICY["max_retries"]) + 1):
+            try:
+                self._publish_once(body, exchange, routing_key, entities, mandatory, deadline, properties)
+                if attempt:
+                    LOG.info("bus: published %s after %d retries", what, attempt)
+                return
+            except EncodeError as exc:
+                raise TypeError(f"bus message is not JSON-serialisable: {exc}") from exc
+            except BusUnavailable:
+                raise
+            except PUBLISH_ERRORS as exc:
+                error: BaseException = exc
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if attempt == int(RETRY_POLICY["max_retries"]) or (remaining is not None and remaining <= 0):
+                break
+            wait = delay if remaining is None else min(delay, remaining)
+            LOG.warning("bus: publishing %s failed (%s); retrying in %.1f s", what, error, wait)
+            if self._closed.wait(wait):
+                raise BusUnavailable(f"message bus closed while publishing {what}")
+            delay = min(delay + float(RETRY_POLICY["interval_step"]), float(RETRY_POLICY["interval_max"]))
+        LOG.error("bus: giving up publishing %s: %s", what, error)
+        raise BusUnavailable(f"message bus {_safe_url(self._url)} unavailable, {what} not sent: {error}") from error
+
+    def _publish_once(
+        self,
+        body: Any,
+        exchange: kombu.Exchange | str,
+        routing_key: str,
+        entities: list[Any],
+        mandatory: bool,
+        deadline: float | None,
+        properties: dict[str, Any],
+    ) -> None:
+        confirm_timeout = (
+            CONFIRM_TIMEOUT if deadline is None else max(0.1, min(CONFIRM_TIMEOUT, deadline - time.monotonic()))
+        )
+        with self._producer() as producer, broker_lock(self._url):
+            extra = {} if is_memory(self._url) else {"confirm_timeout": confirm_timeout}
+            producer.publish(
+                body,
+                exchange=exchange,
+                routing_key=routing_key,
+                declare=entities,
+                mandatory=mandatory,
+                retry=False,
+                **extra,
+                **properties,
+            )
 
     def close(self) -> None:
-        self._closed = True
+        self._closed.set()
         while True:
             try:
                 safe_release(self._idle.get_nowait().connection)
@@ -160,6 +232,10 @@ class ConsumerThread:
         if not self._ready.wait(READY_TIMEOUT if timeout is None else timeout):
             self.stop()
             raise BusUnavailable(f"message bus {_safe_url(self.url)} unavailable: {self.last_error}")
+
+    def wait_ready(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` s until the thread consumes (again, after a reconnect); False if it does not."""
+        return self._ready.wait(timeout)
 
     @property
     def stopped(self) -> bool:

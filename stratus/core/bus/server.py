@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -17,6 +18,10 @@ from stratus.core.bus.rpc import error_reply
 
 LOG = logging.getLogger(__name__)
 
+# How many recent request ids each server remembers to drop duplicates (a request resent by its publisher
+# after the broker's confirm was lost in a broker restart).
+SEEN_IDS = 10000
+
 # A request that gets a worker within this long after receipt always runs (see _local_expiry).
 EXPIRY_GRACE = 0.05
 
@@ -28,9 +33,16 @@ class NoSuchMethod(Exception):
 class RpcServer(ConsumerThread):
     """Serves ``endpoint`` on ``topic``, ``topic.<server>`` (if server) and the topic's fanout.
 
-    Requests are acknowledged when a worker is free to take them (at most once, as oslo.messaging does for
-    RPC) and then run in a pool of ``workers`` threads; the prefetch limit keeps the rest on the broker for
-    other servers of the topic. ``stop()`` stops consuming, then waits for the in-flight handlers.
+    Requests are acknowledged when a worker is free to take them and then run in a pool of ``workers``
+    threads; the prefetch limit keeps the rest on the broker for other servers of the topic. ``stop()`` stops
+    consuming, then waits for the in-flight handlers.
+
+    Delivery is at most once, as oslo.messaging does for RPC: a request is acked before it runs, so a broker
+    restart or a lost connection never makes a server run it again (a request that was delivered but not yet
+    acked, still waiting for a worker, goes back to the broker unexecuted and is delivered once more). A
+    request the publisher resent because its confirm was lost carries the same ``message_id`` and is dropped
+    here (the last SEEN_IDS ids are remembered). The price of at-most-once: a request acked by a server that
+    dies before running it is lost; the caller of a ``call`` then gets MessagingTimeout.
     """
 
     def __init__(
@@ -57,6 +69,7 @@ class RpcServer(ConsumerThread):
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"{self.name}-worker")
         self._fanout_queue = topology.fanout_queue(bus_name, topic, server)
         self._same_clock = is_memory(url)  # in-process: the caller's clock is ours, and nothing enforces TTLs
+        self._seen: OrderedDict[str, None] = OrderedDict()
 
     def queues(self) -> list[kombu.Queue]:
         queues = [topology.rpc_queue(self._bus_name, self.topic)]
@@ -71,24 +84,39 @@ class RpcServer(ConsumerThread):
         self._free.acquire()
         try:
             message.ack()
+            if self._duplicate(body.get("message_id")):
+                LOG.warning("%s: dropping duplicate request %s", self.name, body.get("method"))
+                self._free.release()
+                return
             properties = dict(message.properties)
             self._pool.submit(self._dispatch, body, properties, expires)
         except BaseException:
             self._free.release()
             raise
 
+    def _duplicate(self, message_id: object) -> bool:
+        """Remember ``message_id``; True if it was seen already. Called in the consumer thread only."""
+        if not isinstance(message_id, str):
+            return False
+        if message_id in self._seen:
+            return True
+        self._seen[message_id] = None
+        if len(self._seen) > SEEN_IDS:
+            self._seen.popitem(last=False)
+        return False
+
     def _dispatch(self, body: dict[str, Any], properties: dict[str, Any], expires: float | None) -> None:
         try:
             if expires is not None and time.monotonic() > expires:
                 LOG.warning("%s: dropping expired request %s (caller gave up)", self.name, body.get("method"))
                 return
-            self._run(body, properties)
+            self._run(body, properties, expires)
         except Exception:  # a worker must survive anything a handler or the reply does
             LOG.exception("%s: error in RPC dispatch", self.name)
         finally:
             self._free.release()
 
-    def _run(self, body: dict[str, Any], properties: dict[str, Any]) -> None:
+    def _run(self, body: dict[str, Any], properties: dict[str, Any], expires: float | None) -> None:
         method_name = str(body.get("method", ""))
         reply: dict[str, Any]
         try:
@@ -103,14 +131,25 @@ class RpcServer(ConsumerThread):
             return
         correlation_id = properties.get("correlation_id")
         try:
-            self._reply(reply, reply_to, correlation_id)
+            self._reply(reply, reply_to, correlation_id, expires, method_name)
         except TypeError as exc:  # the return value was not JSON-serialisable
             error = TypeError(f"{method_name} returned a value that is not JSON-serialisable: {exc}")
-            self._reply(_error_reply(error), reply_to, correlation_id)
+            self._reply(_error_reply(error), reply_to, correlation_id, expires, method_name)
 
-    def _reply(self, reply: dict[str, Any], reply_to: str, correlation_id: str | None) -> None:
+    def _reply(
+        self, reply: dict[str, Any], reply_to: str, correlation_id: str | None, expires: float | None, method: str
+    ) -> None:
+        # On RabbitMQ the reply is mandatory: while the caller's reply queue is missing (its Bus is reconnecting
+        # after a broker restart) the broker returns it and we retry until the caller's deadline.
         self._publisher.publish(
-            reply, exchange="", routing_key=reply_to, correlation_id=correlation_id, delivery_mode=topology.TRANSIENT
+            reply,
+            exchange="",
+            routing_key=reply_to,
+            mandatory=not self._same_clock,
+            deadline=expires,
+            what=f"reply to {self.topic}.{method}",
+            correlation_id=correlation_id,
+            delivery_mode=topology.TRANSIENT,
         )
 
     def _lookup(self, method_name: str) -> Any:

@@ -98,21 +98,48 @@ class Database:
         self.engine.dispose()
 
 
+OUTAGE_MESSAGE = "The database is unavailable; retry shortly."
+
+# Driver messages that mean "the server is gone or not ready", not "this statement is wrong" (psycopg and
+# sqlite3; lower case). "the database system is" covers starting up, shutting down and in recovery.
+_OUTAGE_TEXTS = (
+    "connection refused",
+    "server closed",
+    "terminating connection",
+    "could not connect",
+    "the database system is",
+    "connection timeout expired",
+    "no connection to the server",
+    "connection is lost",
+    "connection is closed",
+    "could not receive data",
+    "could not send data",
+    "connection reset",
+    "broken pipe",
+    "ssl syscall error",
+)
+
+
 @contextmanager
 def _translate_outage() -> Iterator[None]:
     """A lost database connection becomes a clean 503 with Retry-After, not a 500."""
     try:
         yield
-    except exc.OperationalError as err:
-        if err.connection_invalidated or _looks_like_outage(err):
-            raise ServiceUnavailable("The database is unavailable; retry shortly.") from err
+    except (exc.OperationalError, exc.InterfaceError) as err:
+        if is_outage(err):
+            raise ServiceUnavailable(OUTAGE_MESSAGE) from err
         raise
-    except exc.InterfaceError as err:
-        raise ServiceUnavailable("The database is unavailable; retry shortly.") from err
 
 
-def _looks_like_outage(err: exc.OperationalError) -> bool:
+def is_outage(err: exc.DBAPIError) -> bool:
+    """True if ``err`` means the database server is unreachable or restarting (so retrying later helps).
+
+    Every InterfaceError counts (the driver lost its connection); an OperationalError counts when SQLAlchemy
+    invalidated the connection or the driver's message says the server went away.
+    """
+    if isinstance(err, exc.InterfaceError) or err.connection_invalidated:
+        return True
+    if not isinstance(err, exc.OperationalError):
+        return False
     text = str(err.orig).lower()
-    return any(
-        s in text for s in ("connection refused", "server closed", "terminating connection", "could not connect")
-    )
+    return any(s in text for s in _OUTAGE_TEXTS)
