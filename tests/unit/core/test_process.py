@@ -14,7 +14,13 @@ import pytest
 
 from stratus.core.process import ManagedProcess, ProcessError, ProcessSpec, Supervisor, pid_alive, read_pid
 
-SLEEPER = [sys.executable, "-c", "import time, sys; print('up', flush=True); time.sleep(300)"]
+# SIGINT back to Python's default: a test run started in the background inherits it ignored (bash does that).
+SLEEPER = [
+    sys.executable,
+    "-c",
+    "import signal, time; signal.signal(signal.SIGINT, signal.default_int_handler); print('up', flush=True); "
+    "time.sleep(300)",
+]
 
 
 def wait_for(check: Callable[[], object], timeout: float = 10.0) -> None:
