@@ -55,6 +55,7 @@ def make_config(tmp_path: Path, **compute: Any) -> Config:
     if postgres():
         reset_postgres("compute")
         reset_postgres("image")
+        reset_postgres("network")  # the networking tests run a network service on this config too
     raw = {
         "core": {"state_dir": str(tmp_path), "database_url": template},
         "image": {"store": "fake"},
