@@ -68,16 +68,7 @@ class MoveActions:
             inst.old_flavor = inst.new_flavor = inst.flavor  # a resize to the same flavor
             inst.task_state = states.RESIZE_PREP
             record_action(session, ctx, inst.uuid, "migrate")
-            request = RequestSpec(
-                instance_uuids=[inst.uuid],
-                project_id=inst.project_id,
-                user_id=inst.user_id,
-                flavor=flavor_spec(inst.flavor),
-                image=image,
-                availability_zone=inst.availability_zone,
-                requested_host=host,
-                ignore_hosts=[inst.host] if inst.host else [],  # Nova: never "migrate" onto the same host
-            )
+            request = _move_request(inst, image, host)
             old_vm_state = inst.vm_state
         answer: list[str | None] = []
         self._send(
@@ -181,16 +172,7 @@ class MoveActions:
             inst.task_state = states.REBUILDING
             record_action(session, ctx, inst.uuid, "evacuate")
             session.flush()
-            request = RequestSpec(
-                instance_uuids=[inst.uuid],
-                project_id=inst.project_id,
-                user_id=inst.user_id,
-                flavor=flavor_spec(inst.flavor),
-                image=image,
-                availability_zone=inst.availability_zone,
-                requested_host=host,
-                ignore_hosts=[inst.host] if inst.host else [],
-            )
+            request = _move_request(inst, image, host)
             migration_uuid, old_vm_state = migration.uuid, inst.vm_state
         try:
             self._send(
@@ -298,4 +280,18 @@ def _service(session: Session, host: str) -> models.ComputeService | None:
         sa.select(models.ComputeService).where(
             models.ComputeService.host == host, models.ComputeService.binary == AGENT_BINARY
         )
+    )
+
+
+def _move_request(inst: Any, image: ImageSpec, host: str | None) -> RequestSpec:
+    """What the scheduler needs to place ``inst`` elsewhere: never on its current host (as Nova)."""
+    return RequestSpec(
+        instance_uuids=[inst.uuid],
+        project_id=inst.project_id,
+        user_id=inst.user_id,
+        flavor=flavor_spec(inst.flavor),
+        image=image,
+        availability_zone=inst.availability_zone,
+        requested_host=host,
+        ignore_hosts=[inst.host] if inst.host else [],
     )
