@@ -153,6 +153,7 @@ class LiveMigrationTasks:
         error: str,
     ) -> None:
         """The guest stayed on the source: the destination's claim is freed, the server is as before with a fault."""
+        self._fault(instance_uuid, source, f"Live migration to {dest} failed: {error}")
         with self._db.session() as session:
             claims.free(session, instance_uuid)  # the destination's claim (the source's is the migration's)
             claims.move(session, migration_consumer(instance_uuid), instance_uuid)
@@ -164,7 +165,6 @@ class LiveMigrationTasks:
                 inst.task_state = None
                 if power_state:
                     inst.power_state = power_state
-        self._fault(instance_uuid, source, f"Live migration to {dest} failed: {error}")
         self._notify(instance_uuid)
 
     def _on_claim(self, session: Session, instance_uuid: str, host: HostState) -> None:

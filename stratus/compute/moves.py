@@ -152,6 +152,9 @@ class MoveTasks:
         """Record a step an agent finished (see ``ConductorAPI.finish_resize``); returns source and dest."""
         mig = migration_consumer(instance_uuid)
         followups: list[tuple[str, str]] = []  # (what, host) to do once the transaction is committed
+        if phase == "failed":  # before the state changes, so whoever sees the new state also sees why
+            reason = (ctx.get("resize") or {}).get("error") or "the move to another host failed"
+            self._fault(instance_uuid, host, f"Migration failed: {reason}")
         with self._db.session() as session:
             inst = session.get(Instance, instance_uuid)
             record = latest_migration(session, instance_uuid, RESIZE_TYPES)
@@ -176,9 +179,6 @@ class MoveTasks:
                 record.status = status
             vifs = list(inst.network_info or [])
             power_on = _power_on_after_revert(inst, phase, ctx)
-        if phase == "failed":
-            reason = (ctx.get("resize") or {}).get("error") or "the move to another host failed"
-            self._fault(instance_uuid, host, f"Migration failed: {reason}")
         self._notify(instance_uuid)
         self._followups(ctx, instance_uuid, followups, vifs, power_on)
         return {"source": source, "dest": dest}
@@ -305,7 +305,11 @@ class MoveTasks:
     def _evacuation_failed(
         self, instance_uuid: str, migration_uuid: str, dest: str | None, message: str, status: str
     ) -> None:
-        """The server stays on its failed host, in ERROR (as Nova), without the destination's claim."""
+        """The server stays on its failed host, in ERROR (as Nova), without the destination's claim.
+
+        The fault is written first so that whoever sees ERROR also sees why.
+        """
+        self._fault(instance_uuid, dest, message)
         with self._db.session() as session:
             if dest is not None:
                 for provider in session.scalars(sa.select(ResourceProvider.uuid).where(ResourceProvider.host == dest)):
@@ -315,7 +319,6 @@ class MoveTasks:
             inst = session.get(Instance, instance_uuid)
             if inst is not None and not inst.deleted:
                 inst.vm_state, inst.task_state = "error", None
-        self._fault(instance_uuid, dest, message)
         self._notify(instance_uuid)
 
     def _set_status(self, migration_uuid: str, status: str) -> None:
