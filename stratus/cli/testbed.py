@@ -242,19 +242,43 @@ def _start_controller(plan: Plan, report: Report) -> None:
 def _start_hosts(plan: Plan, report: Report) -> None:
     for host in plan.hosts:
         Path(host.config_file).write_text(to_toml(plan.host_config(host)))
-        report(f"starting compute host {host.name} in namespace {host.namespace} (log {host.log_file})")
-        argv = ["ip", "netns", "exec", host.namespace, *_serve_argv(plan, "compute", host.config_file)]
-        plan.pids[host.name] = sysops.spawn(argv, Path(host.log_file), child_env())
-        plan.save()
+        _spawn_host(plan, host, report)
     token = admin_token(plan)
     for host in plan.hosts:
-        runtime = Path(host.state_dir) / "run" / "stratus.json"
-        pid = plan.pids[host.name]
-        _wait(lambda r=runtime, p=pid: _runtime_pid(r) == p, HOST_TIMEOUT, f"{host.name} to start", pid,
-              Path(host.log_file))  # fmt: skip
-        _wait(lambda h=host.name: compute_states(plan, token).get(h) == "up", HOST_TIMEOUT,
-              f"compute service {host.name} to be up", pid, Path(host.log_file))  # fmt: skip
+        _wait_host_up(plan, host, token)
         report(f"compute host {host.name} is up")
+
+
+def _spawn_host(plan: Plan, host: HostPlan, report: Report) -> None:
+    report(f"starting compute host {host.name} in namespace {host.namespace} (log {host.log_file})")
+    argv = ["ip", "netns", "exec", host.namespace, *_serve_argv(plan, "compute", host.config_file)]
+    plan.pids[host.name] = sysops.spawn(argv, Path(host.log_file), child_env())
+    plan.save()
+
+
+def _wait_host_up(plan: Plan, host: HostPlan, token: str) -> None:
+    runtime = Path(host.state_dir) / "run" / "stratus.json"
+    pid = plan.pids[host.name]
+    _wait(lambda: _runtime_pid(runtime) == pid, HOST_TIMEOUT, f"{host.name} to start", pid, Path(host.log_file))
+    _wait(lambda: compute_states(plan, token).get(host.name) == "up", HOST_TIMEOUT,
+          f"compute service {host.name} to be up", pid, Path(host.log_file))  # fmt: skip
+
+
+def restart_host(plan: Plan, name: str, report: Report) -> HostPlan:
+    """Start again the compute host ``name`` whose ``stratus serve`` died (e.g. killed), and wait until it is up.
+
+    The daemons the dead process left (libvirtd, ovs-vswitchd, ...) are stopped as stale by the new one,
+    while the guests keep running.
+    """
+    host = next((h for h in plan.hosts if h.name == name), None)
+    if host is None:
+        raise sysops.TestbedError(f"test bed {plan.id} has no host {name}")
+    if sysops.alive(plan.pids.get(name)):
+        raise sysops.TestbedError(f"{name} is still running (pid {plan.pids[name]})")
+    _spawn_host(plan, host, report)
+    _wait_host_up(plan, host, admin_token(plan))
+    report(f"compute host {host.name} is up")
+    return host
 
 
 def _runtime_pid(path: Path) -> int | None:

@@ -67,6 +67,10 @@ def pick_subnet_index(in_use: list[str], taken: set[int] = frozenset()) -> int: 
     raise RuntimeError("no free 10.250.<k>.0/24 + 172.24.<k>.0/24 pair for a test bed on this machine")
 
 
+# Each host reports the machine's cores; 16 guests per core lets a burst of tiny test guests fit on 2 cores.
+TESTBED_CPU_ALLOCATION_RATIO = 16.0
+
+
 @dataclass
 class HostPlan:
     index: int
@@ -186,6 +190,8 @@ class Plan:
             "image": {"port": self.ports["image"]},
             "compute": {"port": self.ports["compute"], "metadata_port": self.ports["metadata"]},
             "compute_agent": {"fake_hosts": 0},
+            # every "host" shares this machine's few cores: overcommit as a lab of tiny guests can
+            "compute_scheduler": {"cpu_allocation_ratio": TESTBED_CPU_ALLOCATION_RATIO},
             "network": {
                 "port": self.ports["network"],
                 "ovn_central_listen": self.controller_ip,

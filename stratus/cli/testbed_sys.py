@@ -63,8 +63,10 @@ def delete_link(dev: str) -> bool:
     """Delete a root-namespace link (a veth takes its peer along); False if there was none."""
     if not link_exists(dev):
         return False
-    run("ip", "link", "del", "dev", dev)
-    return True
+    done = run("ip", "link", "del", "dev", dev, check=False)
+    if done.returncode != 0 and link_exists(dev):  # else its namespace's deletion just took it (veth peer)
+        raise TestbedError(f"ip link del dev {dev} failed (exit code {done.returncode}): {done.stderr.strip()}")
+    return done.returncode == 0
 
 
 def offload_off(dev: str, netns: str | None = None) -> None:

@@ -39,7 +39,7 @@ from stratus.compute.scheduler import claims
 from stratus.compute.scheduler.filters import HostState
 from stratus.compute.scheduler.manager import AGENT_BINARY, ClaimAborted, SchedulerManager, Selection
 from stratus.core.bus import Bus
-from stratus.core.db import Database, utcnow
+from stratus.core.db import Database, retry_on_outage, utcnow
 
 LOG = logging.getLogger(__name__)
 
@@ -119,8 +119,7 @@ class ConductorManager:
                 self._dispatch(ctx, spec, sel, failures=[])
             except Exception as exc:  # one instance's trouble must not strand the others in BUILD
                 LOG.exception("could not dispatch the build of %s", sel.instance_uuid)
-                with self._db.session() as session:
-                    claims.free(session, sel.instance_uuid)
+                self._free_claim(sel.instance_uuid)
                 self._error(sel.instance_uuid, f"Build could not be dispatched: {exc}", sel.host)
 
     def resize_instance(self, ctx: dict[str, Any], instance_uuid: str, request_spec: dict[str, Any]) -> None:
@@ -222,12 +221,8 @@ class ConductorManager:
         """
         build = dict(ctx.get("build") or {})
         failures = [*build.get("failures", []), [host, reason]]
-        with self._db.session() as session:
-            claims.free(session, instance_uuid)
-            inst = session.get(Instance, instance_uuid)
-            if inst is None or inst.deleted:
-                return
-            inst.host = inst.node = None
+        if not self._free_claim(instance_uuid, unplace=True):
+            return
         if not reschedule:
             self._error(instance_uuid, reason, host)
             return
@@ -331,12 +326,18 @@ class ConductorManager:
     def _bind_ports(self, instance: InstanceSpec, host: str) -> InstanceSpec | None:
         """Create/bind the ports on ``host`` (or move them there on a reschedule); None if the build ends here."""
         assert self._ports is not None
-        with self._db.reader() as session:
-            inst = session.get(Instance, instance.uuid)
-            if inst is None or inst.deleted:
-                return None
-            requested, bound = inst.requested_networks, list(inst.network_info or [])
-            project_id, zone = inst.project_id, inst.availability_zone
+
+        def read() -> tuple[Any, list[Any], str, str | None] | None:
+            with self._db.reader() as session:
+                inst = session.get(Instance, instance.uuid)
+                if inst is None or inst.deleted:
+                    return None
+                return inst.requested_networks, list(inst.network_info or []), inst.project_id, inst.availability_zone
+
+        found = retry_on_outage(read, what=f"reading the ports of {instance.uuid}")
+        if found is None:
+            return None
+        requested, bound, project_id, zone = found
         try:
             if bound:
                 info = self._ports.rebind(bound, host)
@@ -346,11 +347,7 @@ class ConductorManager:
                 )
         except PortAllocationError as exc:
             LOG.warning("ports of %s could not be bound on %s: %s", instance.uuid, host, exc)
-            with self._db.session() as session:
-                claims.free(session, instance.uuid)
-                row = session.get(Instance, instance.uuid)
-                if row is not None:
-                    row.host = row.node = None
+            self._free_claim(instance.uuid, unplace=True)
             self._error(instance.uuid, f"Build of instance {instance.uuid} aborted: {exc}", host)
             return None
         if not self._update(instance.uuid, {"network_info": info}):
@@ -374,9 +371,24 @@ class ConductorManager:
         inst = session.get(Instance, instance_uuid)
         if inst is None or inst.deleted or inst.vm_state == "deleted":
             raise ClaimAborted(instance_uuid)
-        inst.host, inst.node, inst.task_state = host.host, host.host, "spawning"
+        inst.host, inst.node = host.host, host.host  # task_state stays 'scheduling' until the agent starts
         with self._claimed_lock:  # saves _dispatch a read of what this transaction already has
             self._claimed[instance_uuid] = _instance_spec(session, inst, None)
+
+    def _free_claim(self, instance_uuid: str, *, unplace: bool = False) -> bool:
+        """Free the build's claim (and with ``unplace``, forget its host); False if the instance is gone."""
+
+        def write() -> bool:
+            with self._db.session() as session:
+                claims.free(session, instance_uuid)
+                inst = session.get(Instance, instance_uuid)
+                if inst is None or inst.deleted:
+                    return False
+                if unplace:
+                    inst.host = inst.node = None
+                return True
+
+        return retry_on_outage(write, what=f"freeing the claim of {instance_uuid}")
 
     def _resize_not_started(self, instance_uuid: str) -> None:
         """No host fits the new flavor: the server stays as it was (the API held quota for the larger flavor)."""
@@ -391,17 +403,30 @@ class ConductorManager:
         self._notify(instance_uuid)
 
     def _instance_spec(self, instance_uuid: str, spec: RequestSpec | None) -> InstanceSpec | None:
-        with self._db.reader() as session:
-            inst = session.get(Instance, instance_uuid)
-            if inst is None or inst.deleted:
-                return None
-            return _instance_spec(session, inst, spec)
+        def read() -> InstanceSpec | None:
+            with self._db.reader() as session:
+                inst = session.get(Instance, instance_uuid)
+                if inst is None or inst.deleted:
+                    return None
+                return _instance_spec(session, inst, spec)
+
+        return retry_on_outage(read, what=f"reading instance {instance_uuid}")
 
     def _update(self, instance_uuid: str, changes: dict[str, Any]) -> bool:
+        """Apply ``changes`` in one transaction (again after a database restart); False if the instance is gone."""
+        payload = retry_on_outage(lambda: self._write(instance_uuid, changes), what=f"updating {instance_uuid}")
+        if payload is None:
+            return False
+        self._publish(payload)
+        if changes.get("vm_state") == "deleted":
+            self._release_ports(instance_uuid, clear=False)
+        return True
+
+    def _write(self, instance_uuid: str, changes: dict[str, Any]) -> dict[str, Any] | None:
         with self._db.session() as session:
             inst = session.get(Instance, instance_uuid)
             if inst is None or inst.deleted:
-                return False
+                return None
             for key, value in changes.items():
                 if key not in UPDATABLE:
                     raise ValueError(f"instance field {key!r} cannot be set by an agent")
@@ -414,11 +439,7 @@ class ConductorManager:
                 claims.free(session, instance_uuid)
                 claims.free(session, migration_consumer(instance_uuid))
                 session.execute(sa.delete(ServerGroupMember).where(ServerGroupMember.instance_uuid == instance_uuid))
-            payload = _payload(inst)
-        self._publish(payload)
-        if deleted:
-            self._release_ports(instance_uuid, clear=False)
-        return True
+            return _payload(inst)
 
     def _power_changed(self, instance_uuid: str, power: int) -> None:
         with self._db.session() as session:
@@ -438,14 +459,18 @@ class ConductorManager:
 
     def _fault(self, instance_uuid: str, host: str | None, message: str, *, details: str = "", code: int = 500) -> None:
         short = message if len(message) <= FAULT_MESSAGE_MAX else message[: FAULT_MESSAGE_MAX - 3] + "..."
-        with self._db.session() as session:
-            if session.get(Instance, instance_uuid) is None:
-                return
-            session.add(
-                InstanceFault(
-                    instance_uuid=instance_uuid, code=code, message=short, details=details or message, host=host
+
+        def write() -> None:
+            with self._db.session() as session:
+                if session.get(Instance, instance_uuid) is None:
+                    return
+                session.add(
+                    InstanceFault(
+                        instance_uuid=instance_uuid, code=code, message=short, details=details or message, host=host
+                    )
                 )
-            )
+
+        retry_on_outage(write, what=f"recording the fault of {instance_uuid}")
 
     def _upsert_service(self, host: str, availability_zone: str | None) -> None:
         for attempt in range(2):  # two agents' first reports can race on the unique (host, binary)

@@ -6,11 +6,16 @@ Errors come back as :class:`NetworkClientError` carrying the HTTP status and Neu
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import httpx
 
 _UNSET: Any = object()
+
+UNAVAILABLE_RETRY_SECONDS = 30.0
+"""How long a call keeps trying while the network API answers 503 (its database restarting)."""
+_MAX_RETRY_AFTER = 5.0
 
 
 class NetworkClientError(Exception):
@@ -31,6 +36,15 @@ def _check(resp: httpx.Response) -> Any:
             body = {}
         raise NetworkClientError(resp.status_code, body.get("type", "HTTPError"), body.get("message", resp.text))
     return resp.json() if resp.content else None
+
+
+def _retry_after(resp: httpx.Response) -> float | None:
+    if resp.status_code != 503:
+        return None
+    try:
+        return min(max(float(resp.headers.get("Retry-After", "1")), 0.1), _MAX_RETRY_AFTER)
+    except ValueError:
+        return 1.0
 
 
 class NetworkClient:
@@ -60,7 +74,14 @@ class NetworkClient:
         self.close()
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        return _check(self._http.request(method, path, headers={"X-Auth-Token": self._token}, **kwargs))
+        """One API call; a 503 (nothing was done) is tried again after its Retry-After, for a while."""
+        deadline = time.monotonic() + UNAVAILABLE_RETRY_SECONDS
+        while True:
+            resp = self._http.request(method, path, headers={"X-Auth-Token": self._token}, **kwargs)
+            wait = _retry_after(resp)
+            if wait is None or time.monotonic() + wait > deadline:
+                return _check(resp)
+            time.sleep(wait)  # as the server asks, bounded by the deadline
 
     # ports
 

@@ -9,17 +9,14 @@ started is the ping gap, printed and asserted to be a few seconds at most.
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from stratus.cli.testbed_plan import Plan, load_plan, new_id
+from stratus.cli.testbed_plan import Plan
 from tests.e2e.test_testbed import (
     STRATUS,
     _assert_nothing_left,
@@ -31,6 +28,7 @@ from tests.e2e.test_testbed import (
     wait_console,
     wait_until,
 )
+from tests.e2e.testbeds import running_testbed
 
 pytestmark = [pytest.mark.root]
 
@@ -44,22 +42,8 @@ def bed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Plan]:
     why = _missing()
     if why:
         pytest.skip(why)
-    root = tmp_path_factory.mktemp("testbed-lm")
-    tid = new_id()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STRATUS_")}
-    try:
-        up = subprocess.run([str(STRATUS), "testbed", "up", "--hosts", "2", "--state-dir", str(root), "--id", tid],
-                            env=env, capture_output=True, text=True, timeout=900)  # fmt: skip
-        assert up.returncode == 0, f"testbed up failed:\n{up.stdout}\n{up.stderr}"
-        yield load_plan(root, tid)
-    finally:
-        plan_file = root / tid / "testbed.json"
-        saved = json.loads(plan_file.read_text()) if plan_file.exists() else None
-        down = subprocess.run([str(STRATUS), "testbed", "down", "--state-dir", str(root), "--id", tid],
-                              env=env, capture_output=True, text=True, timeout=600)  # fmt: skip
-        if saved is not None:
-            assert down.returncode == 0, f"testbed down failed:\n{down.stdout}\n{down.stderr}"
-            _assert_nothing_left(tid, root, saved)
+    with running_testbed(tmp_path_factory, STRATUS, "testbed-lm", check_nothing_left=_assert_nothing_left) as plan:
+        yield plan
 
 
 def pong_seqs(plan: Plan, server: str) -> list[int]:

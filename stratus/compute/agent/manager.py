@@ -18,6 +18,7 @@ from typing import Any
 
 from stratus.compute import messages
 from stratus.compute.agent.images import ImageSourceFactory
+from stratus.compute.agent.reporting import reliably
 from stratus.compute.agent.vif_events import VifEventRegistry
 from stratus.compute.agent.vifs import NetworkAgent, VifPlugger, VifPlugTimeout
 from stratus.compute.conf import AgentConfig
@@ -67,30 +68,53 @@ class ComputeAgentManager:
         self._images = images
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
+        self._building: set[str] = set()  # builds this process runs (the rest of 'spawning' ones were cut short)
         self.vif_events = VifEventRegistry()
         self._vifs = VifPlugger(network_agent, self.vif_events, vif_plugging_timeout) if network_agent else None
 
     def build_and_run_instance(self, ctx: dict[str, Any], instance: dict[str, Any]) -> None:
+        """Plug, spawn, report. The task becomes 'spawning' first: after a crash of this process, the next
+        one knows which builds were cut short (``ComputeAgent._recover_interrupted``)."""
         spec = InstanceSpec.from_dict(instance)
         with self._lock(spec.uuid), self._event(ctx, spec.uuid, "compute__do_build_and_run_instance") as ev:
+            with self._locks_guard:
+                self._building.add(spec.uuid)
             try:
-                self._plug_vifs(spec)
-                self._driver.spawn(spec, self._images(ctx))
-            except Exception as exc:
-                ev.failed(exc)
-                LOG.warning("%s: build of %s failed: %s", self._host, spec.uuid, exc)
-                self._driver.destroy(spec.uuid)
-                self._unplug_vifs(spec.uuid, spec.vifs)
-                reason = str(exc) or type(exc).__name__
-                # Nova aborts (no reschedule) when the network never plugged the VIFs
-                reschedule = not isinstance(exc, VifPlugTimeout)
-                self._conductor.build_failed(ctx, self._host, spec.uuid, reason, reschedule=reschedule)
-                return
-            changes = {"vm_state": "active", "task_state": None, "power_state": messages.RUNNING}
-            if not self._conductor.instance_update(self._host, spec.uuid, launched_at=_utcnow(), **changes):
-                LOG.info("%s: instance %s was deleted while building; removing its guest", self._host, spec.uuid)
-                self._driver.destroy(spec.uuid)
-                self._unplug_vifs(spec.uuid, spec.vifs)
+                self._build(ctx, spec, ev)
+            finally:
+                with self._locks_guard:
+                    self._building.discard(spec.uuid)
+
+    def building(self) -> set[str]:
+        """The builds this process is running now."""
+        with self._locks_guard:
+            return set(self._building)
+
+    def _build(self, ctx: dict[str, Any], spec: InstanceSpec, ev: _ActionEvent) -> None:
+        what = f"{self._host}: reporting the build of {spec.uuid}"
+        if not reliably(lambda: self._conductor.instance_update(self._host, spec.uuid, task_state="spawning"),
+                        what=what):  # fmt: skip
+            LOG.info("%s: instance %s was deleted before its build started", self._host, spec.uuid)
+            return
+        try:
+            self._plug_vifs(spec)
+            self._driver.spawn(spec, self._images(ctx))
+        except Exception as exc:
+            ev.failed(exc)
+            LOG.warning("%s: build of %s failed: %s", self._host, spec.uuid, exc)
+            self._driver.destroy(spec.uuid)
+            self._unplug_vifs(spec.uuid, spec.vifs)
+            reason = str(exc) or type(exc).__name__
+            # Nova aborts (no reschedule) when the network never plugged the VIFs
+            reschedule = not isinstance(exc, VifPlugTimeout)
+            reliably(lambda: self._conductor.build_failed(ctx, self._host, spec.uuid, reason, reschedule=reschedule),
+                     what=what)  # fmt: skip
+            return
+        changes = {"vm_state": "active", "task_state": None, "power_state": messages.RUNNING, "launched_at": _utcnow()}
+        if not reliably(lambda: self._conductor.instance_update(self._host, spec.uuid, **changes), what=what):
+            LOG.info("%s: instance %s was deleted while building; removing its guest", self._host, spec.uuid)
+            self._driver.destroy(spec.uuid)
+            self._unplug_vifs(spec.uuid, spec.vifs)
 
     def terminate_instance(
         self, ctx: dict[str, Any], instance_uuid: str, vifs: list[dict[str, Any]] | None = None
@@ -386,13 +410,20 @@ class _ActionEvent:
         self._error = True
 
     def __enter__(self) -> _ActionEvent:
-        if self._args[1]:
-            self._conductor.action_event(*self._args, None)
+        self._record(None)
         return self
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        if self._args[1]:
-            self._conductor.action_event(*self._args, "Error" if self._error or exc_type else "Success")
+        self._record("Error" if self._error or exc_type else "Success")
+
+    def _record(self, result: str | None) -> None:
+        """Best effort: an action's event record is not worth failing (or stranding) the action for."""
+        if not self._args[1]:
+            return
+        try:
+            self._conductor.action_event(*self._args, result)
+        except Exception as exc:
+            LOG.warning("could not record event %s of %s: %s", self._args[3], self._args[2], exc)
 
 
 def _remote_text(exc: Exception) -> str:
@@ -526,10 +557,13 @@ class ComputeAgent:
         ``skip``: servers being evacuated away (their task belongs to the destination).
         """
         running = {g.uuid for g in self.driver.list_instances() if g.power_state == messages.RUNNING}
+        ours = self.manager.building()
         for row in self._conductor.host_instances(self.host):
             uuid = row["uuid"]
-            if uuid in skip:
+            if uuid in skip or uuid in ours:
                 continue
+            if row["vm_state"] == "building" and row["task_state"] != "spawning":
+                continue  # not started yet: its build request waits on this host's queue
             if row["vm_state"] == "building" and uuid in running:
                 LOG.info("%s: build of %s was interrupted after its guest started; marking it active", self.host, uuid)
                 self._conductor.instance_update(
@@ -539,10 +573,8 @@ class ComputeAgent:
             elif row["vm_state"] == "building":
                 LOG.warning("%s: build of %s was interrupted by an agent restart; marking it error", self.host, uuid)
                 self.driver.destroy(uuid)
-                self._conductor.instance_fault(self.host, uuid, "build interrupted: the compute agent restarted", "")
-                self._conductor.instance_update(
-                    self.host, uuid, vm_state="error", task_state=None, power_state=messages.NOSTATE
-                )
+                reason = f"Build of instance {uuid} was interrupted: the compute agent on {self.host} restarted"
+                self._conductor.build_failed({}, self.host, uuid, reason, reschedule=False)
             elif row["task_state"] is not None:
                 LOG.info("%s: clearing task %s of %s left by an agent restart", self.host, row["task_state"], uuid)
                 self._conductor.instance_update(self.host, uuid, task_state=None)

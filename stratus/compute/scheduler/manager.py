@@ -38,7 +38,7 @@ from stratus.compute.scheduler.weighers import (
     SoftAntiAffinityWeigher,
     weigh,
 )
-from stratus.core.db import Database, utcnow
+from stratus.core.db import Database, retry_on_outage, utcnow
 
 LOG = logging.getLogger(__name__)
 
@@ -92,9 +92,7 @@ class SchedulerManager:
     def select_destinations(self, spec: RequestSpec, on_claim: ClaimHook | None = None) -> list[Selection]:
         """Place every instance of ``spec``; see the module docstring."""
         want = claims.resources_for(spec.flavor)
-        with self.db.reader() as session:
-            hosts = load_hosts(session)
-            group = load_group(session, spec.server_group_uuid) if spec.server_group_uuid else None
+        hosts, group = retry_on_outage(lambda: self._load(spec), what="scheduling: loading the hosts")
         results = []
         for instance_uuid in spec.instance_uuids:
             req = FilterRequest(spec, want, utcnow(), self._down_time, group)
@@ -106,9 +104,8 @@ class SchedulerManager:
     ) -> str | None:
         """Claim on one named host (an alternate) if it still passes the filters; returns why not, or None."""
         want = claims.resources_for(spec.flavor)
-        with self.db.reader() as session:
-            states = [h for h in load_hosts(session) if h.host == host]
-            group = load_group(session, spec.server_group_uuid) if spec.server_group_uuid else None
+        loaded, group = retry_on_outage(lambda: self._load(spec), what="scheduling: loading the hosts")
+        states = [h for h in loaded if h.host == host]
         if not states:
             return "no longer registered"
         req = FilterRequest(spec, want, utcnow(), self._down_time, group)
@@ -118,6 +115,12 @@ class SchedulerManager:
         return self._claim(instance_uuid, passed[0], req, on_claim)
 
     # internals
+
+    def _load(self, spec: RequestSpec) -> tuple[list[HostState], GroupInfo | None]:
+        with self.db.reader() as session:
+            hosts = load_hosts(session)
+            group = load_group(session, spec.server_group_uuid) if spec.server_group_uuid else None
+        return hosts, group
 
     def _place(
         self, instance_uuid: str, hosts: list[HostState], req: FilterRequest, on_claim: ClaimHook | None
@@ -149,22 +152,29 @@ class SchedulerManager:
         return top + ranked[k:]
 
     def _claim(self, instance_uuid: str, host: HostState, req: FilterRequest, on_claim: ClaimHook | None) -> str | None:
-        """Claim in one write transaction; returns None on success, else why the host could not take it."""
-        try:
-            with self.db.session() as session:
-                if req.spec.server_group_uuid:
-                    reason = _recheck_group(session, req, host, instance_uuid)
-                    if reason is not None:
-                        return reason
-                claims.claim(session, host.provider_uuid, instance_uuid, req.want)
-                if on_claim is not None:
-                    on_claim(session, instance_uuid, host)
-        except claims.ClaimRejected as exc:
-            _refresh_usage(self.db, host)
-            return exc.shortage.describe()
-        except ClaimAborted:
-            return _ABORTED
-        return None
+        """Claim in one write transaction; returns None on success, else why the host could not take it.
+
+        A database restart in the middle is ridden out (the transaction is tried again).
+        """
+
+        def attempt() -> str | None:
+            try:
+                with self.db.session() as session:
+                    if req.spec.server_group_uuid:
+                        reason = _recheck_group(session, req, host, instance_uuid)
+                        if reason is not None:
+                            return reason
+                    claims.claim(session, host.provider_uuid, instance_uuid, req.want)
+                    if on_claim is not None:
+                        on_claim(session, instance_uuid, host)
+            except claims.ClaimRejected as exc:
+                _refresh_usage(self.db, host)
+                return exc.shortage.describe()
+            except ClaimAborted:
+                return _ABORTED
+            return None
+
+        return retry_on_outage(attempt, what=f"claiming {host.host} for {instance_uuid}")
 
 
 _ABORTED = "claim aborted"

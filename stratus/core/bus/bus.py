@@ -88,7 +88,8 @@ class Bus:
         """Ask one server of ``topic`` (or ``server``) to run ``method(**kwargs)``; no reply, no wait.
 
         On RabbitMQ the topic's queue is declared by the sender too, so a cast waits there for a server that
-        is (re)starting (RabbitMQ drops the queue after RPC_QUEUE_EXPIRES_MS unused); on memory:// a cast to
+        is (re)starting, also across a broker restart (the queue is durable and the cast persistent; RabbitMQ
+        drops the queue after RPC_QUEUE_EXPIRES_MS unused); on memory:// a cast to
         a topic nobody serves is dropped. While the broker is down the cast is retried with backoff, then
         BusUnavailable (naming the topic) is raised and logged: a cast is never lost silently. Each cast is
         executed at most once (see ``server.RpcServer``).
@@ -100,7 +101,7 @@ class Bus:
             routing_key=key,
             declare=self._rpc_queues(topic, server),
             what=f"cast {key}.{method}",
-            delivery_mode=topology.TRANSIENT,
+            delivery_mode=topology.PERSISTENT,
         )
 
     def fanout(self, topic: str, method: str, **kwargs: Any) -> None:

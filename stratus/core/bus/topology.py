@@ -2,8 +2,10 @@
 
 Layout (``<name>`` is ``Bus(name=...)``, default ``stratus``):
 
-* RPC: direct exchange ``<name>.rpc``; queue ``<topic>`` (shared by every server of the topic, each message to
-  one of them) and queue ``<topic>.<server>`` (one server), each bound with its own name as routing key.
+* RPC: direct exchange ``<name>.rpc``; durable queue ``<name>.rpc.<topic>`` (shared by every server of the
+  topic, each message to one of them) and ``<name>.rpc.<topic>.<server>`` (one server), bound with routing
+  keys ``<topic>`` and ``<topic>.<server>``. Casts are persistent, so a cast waiting in its queue survives a
+  broker restart; calls are transient (their caller times out anyway).
 * Fanout: fanout exchange ``<name>.<topic>.fanout``; one exclusive auto-delete queue per server.
 * Replies: one exclusive auto-delete queue ``<name>.reply.<uuid>`` per Bus, on the default exchange.
 * Notifications: topic exchange ``<name>.notifications``, routing key = event type; subscribers bind a pattern.
@@ -23,7 +25,8 @@ from kombu import Exchange, Queue
 # queues of test topics, do not pile up on the broker. Ignored by memory://.
 RPC_QUEUE_EXPIRES_MS = 30 * 60 * 1000
 
-# RPC messages are not worth a disk write (the caller times out anyway); events may wait in a durable group queue.
+# Calls are not worth a disk write (the caller times out anyway); casts and events are (a lost build leaves a
+# server in BUILD for good).
 TRANSIENT, PERSISTENT = 1, 2
 
 
@@ -46,10 +49,10 @@ def rpc_routing_key(topic: str, server: str | None) -> str:
 def rpc_queue(name: str, topic: str, server: str | None = None) -> Queue:
     key = rpc_routing_key(topic, server)
     return Queue(
-        key,
+        f"{name}.rpc.{key}",
         rpc_exchange(name),
         routing_key=key,
-        durable=False,
+        durable=True,
         auto_delete=False,
         queue_arguments={"x-expires": RPC_QUEUE_EXPIRES_MS},
     )

@@ -18,7 +18,7 @@ from sqlalchemy import event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
-from stratus.core.exceptions import ServiceUnavailable
+from stratus.core.db.outage import DatabaseUnavailable
 
 
 class Base(DeclarativeBase):
@@ -127,7 +127,7 @@ def _translate_outage() -> Iterator[None]:
         yield
     except (exc.OperationalError, exc.InterfaceError) as err:
         if is_outage(err):
-            raise ServiceUnavailable(OUTAGE_MESSAGE) from err
+            raise DatabaseUnavailable(OUTAGE_MESSAGE) from err
         raise
 
 

@@ -148,3 +148,17 @@ def test_casts_across_a_restart_are_neither_lost_nor_duplicated(
     assert bus.call(topic, "add", a=0, b=0, timeout=RECOVERY) == 0
     pokes = [kwargs["n"] for name, kwargs in endpoint.calls if name == "poke"]
     assert Counter(pokes) == Counter(range(30))
+
+
+def test_casts_waiting_for_their_server_survive_a_restart(
+    broker: PrivateBroker, bus: Bus, server_bus: Bus, topic: str
+) -> None:
+    """A host agent that is down when the broker restarts still gets the builds cast to it meanwhile."""
+    for n in range(5):
+        bus.cast(topic, "poke", server="host-1", n=n)  # nobody serves the topic yet: they wait in its queue
+    broker.restart()
+    endpoint = Recorder()
+    server_bus.serve(topic, endpoint, server="host-1", workers=1)
+    assert bus.call(topic, "add", server="host-1", a=0, b=0, timeout=RECOVERY) == 0  # a barrier
+    pokes = [kwargs["n"] for name, kwargs in endpoint.calls if name == "poke"]
+    assert pokes == list(range(5))

@@ -304,6 +304,28 @@ def test_agent_restart_reconciles_without_duplicates(plane: ControlPlane, caplog
     assert all(r.vm_state == "active" for r in plane.instances(uuids).values())
 
 
+def test_agent_restart_settles_only_the_builds_it_cut_short(plane: ControlPlane) -> None:
+    """After a crash of the agent process: a build it had started ends ERROR (with why) or ACTIVE (if the
+    guest got going); a build it had not started yet (its request still queued) is left to run."""
+    cut_short, got_going, queued = plane.create_instances(3, SMALL, name="restart")
+    driver = plane.driver("cp-1")
+    plane.workers.stop_agent("cp-1")
+    with plane.db.session() as s:
+        for uuid, task in ((cut_short, "spawning"), (got_going, "spawning"), (queued, "scheduling")):
+            inst = s.get(models.Instance, uuid)
+            inst.host = inst.node = "cp-1"
+            inst.task_state = task
+    driver.add_orphan(spec_of(plane.instances([got_going])[got_going]))  # its guest runs
+    plane.workers.add_agent("cp-1", driver)
+    rows = plane.wait_for([cut_short, got_going], lambda i: i.vm_state != "building")
+    assert (rows[cut_short].vm_state, rows[cut_short].host) == ("error", None)
+    assert "interrupted: the compute agent on cp-1 restarted" in plane.faults(cut_short)[-1].message
+    assert (rows[got_going].vm_state, rows[got_going].power_state) == ("active", messages.RUNNING)
+    pending = plane.instances([queued])[queued]
+    assert (pending.vm_state, pending.task_state, pending.host) == ("building", "scheduling", "cp-1")
+    assert not plane.faults(queued)
+
+
 def test_action_events_recorded(plane: ControlPlane) -> None:
     [uuid] = plane.create_instances(1, SMALL)
     with plane.db.session() as s:

@@ -70,3 +70,42 @@ def test_outage_outside_a_session_is_a_503(client: TestClient) -> None:
 
 def test_other_operational_errors_stay_500(client: TestClient) -> None:
     assert client.get("/bad").status_code == 500
+
+
+def test_background_work_rides_out_a_short_outage() -> None:
+    from stratus.core.db import DatabaseUnavailable, retry_on_outage
+
+    attempts: list[int] = []
+
+    def write() -> str:
+        attempts.append(1)
+        if len(attempts) < 3:
+            raise DatabaseUnavailable("restarting")
+        return "done"
+
+    assert retry_on_outage(write, what="test", within=10) == "done"
+    assert len(attempts) == 3
+
+
+def test_background_work_gives_up_when_the_outage_outlasts_its_deadline() -> None:
+    from stratus.core.db import DatabaseUnavailable, retry_on_outage
+
+    def down() -> None:
+        raise DatabaseUnavailable("still down")
+
+    with pytest.raises(DatabaseUnavailable):
+        retry_on_outage(down, what="test", within=0.5)
+
+
+def test_other_errors_are_not_retried() -> None:
+    from stratus.core.db import retry_on_outage
+
+    attempts: list[int] = []
+
+    def broken() -> None:
+        attempts.append(1)
+        raise ValueError("a bug, not an outage")
+
+    with pytest.raises(ValueError):
+        retry_on_outage(broken, what="test", within=10)
+    assert attempts == [1]
