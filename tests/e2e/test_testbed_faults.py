@@ -42,7 +42,7 @@ POST_RETRY_FOR = 120.0
 BROKER_TIMEOUT = 120.0
 # What a fault may say: each names its cause (agent restart, database, bus, network plumbing, no host).
 KNOWN_CAUSES = re.compile(
-    r"compute agent restarted|database|message bus|Virtual Interface creation failed|No valid host"
+    r"compute agent (on \S+ )?restarted|database|message bus|Virtual Interface creation failed|No valid host"
     r"|Build of instance .* aborted|could not reach|unavailable",
     re.IGNORECASE,
 )
