@@ -17,24 +17,25 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import tomllib
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from _boot_common import MARKER, boot_round, cell, delete_servers, machine_context, medians, project_token  # noqa: E402
 
 from tests.conftest import stop_process, stratus_env, write_config  # noqa: E402
 from tests.e2e.conftest import LibvirtCloud, dump_toml  # noqa: E402
 
-MARKER = "STRATUS-TESTVM-BOOT"
+HEADER = f"{'boots':>5} {'POST->ACTIVE s':>15} {'POST->marker s':>15} {'libvirt/QEMU s':>15} {'control plane':>14}"
 
 
 class DomainEvents:
@@ -53,42 +54,6 @@ class DomainEvents:
 
     def _on_event(self, conn: Any, dom: Any, event: int, detail: int, opaque: Any) -> None:
         self.times.setdefault((dom.UUIDString(), event), time.monotonic())
-
-
-def token(cloud: LibvirtCloud) -> tuple[str, str]:
-    body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
-        "name": "admin", "domain": {"name": "Default"}, "password": cloud.admin_password}}},
-        "scope": {"project": {"name": "admin", "domain": {"name": "Default"}}}}}  # fmt: skip
-    resp = httpx.post(f"{cloud.auth_url}/auth/tokens", json=body, timeout=30)
-    resp.raise_for_status()
-    return resp.headers["X-Subject-Token"], resp.json()["token"]["project"]["id"]
-
-
-def boot_one(
-    api: httpx.Client, image_id: str, flavor_id: str, name: str, timeout: float = 180
-) -> dict[str, float | str]:
-    t0 = time.monotonic()
-    body = {"server": {"name": name, "imageRef": image_id, "flavorRef": flavor_id, "networks": "none"}}
-    resp = api.post("/servers", json=body, headers={"OpenStack-API-Version": "compute 2.37"})
-    resp.raise_for_status()
-    sid = resp.json()["server"]["id"]
-    out: dict[str, float | str] = {"id": sid, "t0": t0}
-    deadline = t0 + timeout
-    while "active" not in out and time.monotonic() < deadline:
-        status = api.get(f"/servers/{sid}").json()["server"]["status"]
-        if status == "ACTIVE":
-            out["active"] = time.monotonic() - t0
-        elif status == "ERROR":
-            raise RuntimeError(f"{name} went to ERROR")
-        else:
-            time.sleep(0.1)  # polling the API, bounded by the deadline
-    while "marker" not in out and time.monotonic() < deadline:
-        text = api.post(f"/servers/{sid}/action", json={"os-getConsoleOutput": {}}).json().get("output", "")
-        if MARKER in text:
-            out["marker"] = time.monotonic() - t0
-        else:
-            time.sleep(0.25)  # polling the API, bounded by the deadline
-    return out
 
 
 def bare_qemu(image: Path) -> float:
@@ -110,15 +75,11 @@ def bare_qemu(image: Path) -> float:
             proc.wait()
 
 
-def _medians(results: list[dict[str, Any]]) -> dict[str, float]:
-    return {key: statistics.median(float(r[key]) for r in results) for key in ("active", "marker", "hv", "cp")}
+def run(counts: list[int], rounds: int) -> tuple[list[dict[str, Any]], list[float]]:
+    """Boot rounds through a throwaway all-in-one cloud (one printed line per round), then the bare QEMU
+    boots; returns the per-round medians (keys count, round, active, marker, hv, cp) and the bare times."""
+    import libvirt
 
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--counts", type=int, nargs="+", default=[1, 4])
-    parser.add_argument("--rounds", type=int, default=2)
-    args = parser.parse_args()
     from stratus.cli.hostdaemons import ensure_libvirt, stop_libvirt
 
     base = Path(tempfile.mkdtemp(prefix="stratus-bench-boot-"))
@@ -126,6 +87,7 @@ def main() -> None:
     config = write_config(base, db_prefix="stratus_bench_boot")
     uri = ensure_libvirt(state, private=True)
     cloud: LibvirtCloud | None = None
+    rows: list[dict[str, Any]] = []
     try:
         settings = tomllib.loads(config.read_text())
         settings["compute"]["image_url"] = f"http://127.0.0.1:{settings['image']['port']}"
@@ -137,50 +99,45 @@ def main() -> None:
         )  # type: ignore[arg-type]
         cloud.start()
         events = DomainEvents(uri)
-        tok, _project = token(cloud)
+        tok, _project = project_token(cloud.auth_url, cloud.admin_password)
         api = httpx.Client(base_url=cloud.urls["compute"], headers={"X-Auth-Token": tok}, timeout=60)
         images = httpx.get(f"{cloud.urls['image']}/v2/images?name=testvm", headers={"X-Auth-Token": tok}).json()
         image_id = images["images"][0]["id"]
         flavor = api.post("/flavors", json={"flavor": {"name": "bench.tiny", "ram": 256, "vcpus": 1, "disk": 1}})
         flavor_id = flavor.json()["flavor"]["id"]
         image_file = state / "testvm" / "testvm.qcow2"
-        print(f"host: {subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()} cores; "
-              f"load {Path('/proc/loadavg').read_text().split()[:3]}")  # fmt: skip
-        print(
-            f"{'boots':>5} {'POST->ACTIVE s':>15} {'POST->marker s':>15} {'libvirt/QEMU s':>15} {'control plane':>14}"
-        )
-        for count in args.counts:
-            for rnd in range(args.rounds):
-                with ThreadPoolExecutor(count) as pool:
-                    futures = [pool.submit(boot_one, api, image_id, flavor_id, f"bench-{count}-{rnd}-{i}")
-                               for i in range(count)]  # fmt: skip
-                    results = [f.result() for f in futures]
-                import libvirt
-
+        print(f"all-in-one stratus serve (libvirt, 1 host); {machine_context()}", flush=True)
+        print(HEADER, flush=True)
+        for count in counts:
+            for rnd in range(rounds):
+                results = boot_round(api, image_id, flavor_id, count, f"bench-{count}-{rnd}")
                 for r in results:
                     sid, t0 = str(r["id"]), float(r["t0"])
                     defined = events.times.get((sid, libvirt.VIR_DOMAIN_EVENT_DEFINED), t0)
                     started = events.times.get((sid, libvirt.VIR_DOMAIN_EVENT_STARTED), defined)
                     r["hv"] = started - defined
                     r["cp"] = 1.0 - r["hv"] / float(r["active"])
-
-                med = _medians(results)
-                print(f"{count:>5} {med['active']:>15.2f} {med['marker']:>15.2f} {med['hv']:>15.2f} "
-                      f"{100 * med['cp']:>13.0f}%   (round {rnd + 1}, medians of {count})")  # fmt: skip
-                for r in results:
-                    api.delete(f"/servers/{r['id']}")
-                deadline = time.monotonic() + 60
-                while any(api.get(f"/servers/{r['id']}").status_code != 404 for r in results):
-                    if time.monotonic() > deadline:
-                        break
-                    time.sleep(0.2)  # waiting for deletes, bounded
-        bare = [bare_qemu(image_file) for _ in range(args.rounds)]
-        print(f"bare qemu-system-x86_64 (TCG) start -> marker: {', '.join(f'{b:.2f}' for b in bare)} s")
+                med = medians(results, ("active", "marker", "hv", "cp"))
+                rows.append({"count": count, "round": rnd + 1, **med})
+                print(f"{count:>5} {cell(med['active'], 15)} {cell(med['marker'], 15)} {cell(med['hv'], 15)} "
+                      f"{100 * med['cp']:>13.0f}%   (round {rnd + 1}, medians of {count})", flush=True)  # fmt: skip
+                delete_servers(api, [str(r["id"]) for r in results])
+        bare = [bare_qemu(image_file) for _ in range(rounds)]
+        print(f"bare qemu-system-x86_64 (TCG) start -> marker: {', '.join(f'{b:.2f}' for b in bare)} s", flush=True)
+        return rows, bare
     finally:
         if cloud is not None and cloud.process is not None:
             stop_process(cloud.process)
         stop_libvirt(state)
         shutil.rmtree(base, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--counts", type=int, nargs="+", default=[1, 4])
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    run(args.counts, args.rounds)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ PACKAGES=(
   qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-dev
   linux-image-cloud-amd64 busybox-static syslinux syslinux-common mtools dosfstools fdisk
   iproute2 ethtool openvswitch-switch ovn-central ovn-host
-  chromium socat
+  chromium socat iperf3
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
