@@ -5,6 +5,9 @@ host 1 and B to host 2 (host targeting is admin-only upstream, so the admin, sco
 creates them); both lease their addresses; A reaches B by ping and TCP across the tunnel, and the
 external network through the router's SNAT; the underlay between the two host namespaces carries Geneve
 (captured with an AF_PACKET socket on the hosts' veths); a floating IP on B answers from the root namespace.
+Then OVN central on the controller is restarted from scratch (NB and SB ovsdb-servers and ovn-northd killed,
+both database files deleted): with no API call, the network service's resync refills the NB, the hosts'
+ovn-controllers register their chassis again, A reaches B again and B's floating IP answers again.
 Then a third host joins with ``stratus testbed join`` (``stratus host admit`` on the controller, ``stratus join``
 in its namespace): it shows up as a compute service and hypervisor, and a server pinned to it reaches A and B.
 ``stratus testbed down`` then leaves no namespace, link, process, database or vhost behind.
@@ -16,6 +19,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import struct
 import subprocess
@@ -29,7 +33,9 @@ from typing import Any
 
 import pytest
 
-from stratus.cli.testbed_plan import Plan, load_plan, new_id
+from stratus.cli.testbed_plan import HostPlan, Plan, load_plan
+from stratus.core.process import read_pid, runs_program
+from tests.e2e.testbeds import running_testbed
 
 pytestmark = [pytest.mark.root]
 
@@ -39,6 +45,12 @@ DEMO = "stratus-demo"
 BOOT_TIMEOUT = 180.0
 IP_LINE = r"^STRATUS-TESTVM-IP iface=eth0 addr=(\S+) router=(\S+) mtu=(\d+)\r?$"
 GENEVE_PORT = 6081
+AB_LINE = r"E2E-AB n=(\d+) rc=(\d+)\r?\n"
+"""A's endless prober of B (one ping, then this line, then 1 s of sleep), started by its user-data."""
+OVN_CENTRAL = ("ovsdb-nb", "ovsdb-sb", "ovn-northd")
+RECOVERY_TIMEOUT = 60.0
+PORT_STATUS_TIMEOUT = 25.0
+"""Below the resync interval (30 s): a port left DOWN by a stale status write would be fixed only by the next pass."""
 ETH_P_ALL = 0x0003
 
 
@@ -62,23 +74,9 @@ def testbed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Plan]:
     why = _missing()
     if why:
         pytest.skip(why)
-    root = tmp_path_factory.mktemp("testbed")
-    tid = new_id()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STRATUS_")}
-    try:
-        up = subprocess.run([str(STRATUS), "testbed", "up", "--hosts", "2", "--state-dir", str(root), "--id", tid],
-                            env=env, capture_output=True, text=True, timeout=600)  # fmt: skip
-        assert up.returncode == 0, f"testbed up failed:\n{up.stdout}\n{up.stderr}"
-        plan = load_plan(root, tid)
+    with running_testbed(tmp_path_factory, STRATUS, "testbed", up_timeout=600,
+                         check_nothing_left=_assert_nothing_left) as plan:  # fmt: skip
         yield plan
-    finally:
-        plan_file = root / tid / "testbed.json"
-        saved = json.loads(plan_file.read_text()) if plan_file.exists() else None
-        down = subprocess.run([str(STRATUS), "testbed", "down", "--state-dir", str(root), "--id", tid],
-                              env=env, capture_output=True, text=True, timeout=600)  # fmt: skip
-        if saved is not None:  # `up` failed before saving anything: there is nothing to check
-            assert down.returncode == 0, f"testbed down failed:\n{down.stdout}\n{down.stderr}"
-            _assert_nothing_left(tid, root, saved)
 
 
 def _assert_nothing_left(tid: str, root: Path, saved: dict[str, Any]) -> None:
@@ -232,6 +230,8 @@ def test_two_hosts_tunnel_snat_and_floating_ip(testbed: Plan) -> None:
         f'i=0; while [ $i -lt 30 ]; do body=$(wget -q -O - http://{b_ip}/hostname 2>/dev/null); [ -n "$body" ] && break; i=$((i+1)); sleep 1; done\n'  # noqa: E501
         'echo "E2E-HTTP-B body=$body"\n'
         f"ping -c 3 -W 2 {external_ip} >/dev/null 2>&1; echo E2E-PING-EXT rc=$?\n"
+        # for the OVN central restart test: A keeps probing B for the rest of the module
+        f"(n=0; while true; do n=$((n+1)); ping -c 1 -W 1 {b_ip} >/dev/null 2>&1; echo E2E-AB n=$n rc=$?; sleep 1; done) &\n"  # noqa: E501
     )
 
     # host targeting: the admin, scoped to the demo project (so the servers are demo's)
@@ -279,6 +279,155 @@ def test_two_hosts_tunnel_snat_and_floating_ip(testbed: Plan) -> None:
     assert external.count(router_ext_ip, external_ip, 1) > 0, external.seen
     print(f"Geneve packets {ip1}->{ip2}: {geneve_12}, {ip2}->{ip1}: {geneve_21}; SNAT ICMP "
           f"{router_ext_ip}->{external_ip}: {external.count(router_ext_ip, external_ip, 1)}")  # fmt: skip
+
+
+# --- OVN central restarted from scratch on the controller
+
+
+def ovn_ctl(plan: Plan, tool: str, *args: str) -> str:
+    """``ovn-nbctl`` / ``ovn-sbctl`` against the controller's NB / SB; "" while the server is down or restarting."""
+    sock = plan.controller_state_dir / "ovn" / ("nb.sock" if tool == "ovn-nbctl" else "sb.sock")
+    try:
+        done = subprocess.run([tool, f"--db=unix:{sock}", "--timeout=5", *args],
+                              capture_output=True, text=True, timeout=15)  # fmt: skip
+    except subprocess.TimeoutExpired:
+        return ""
+    return done.stdout.strip() if done.returncode == 0 else ""
+
+
+def row_uuid(plan: Plan, tool: str, table: str, condition: str) -> str:
+    return ovn_ctl(plan, tool, "--bare", "--columns=_uuid", "find", table, condition)
+
+
+@dataclass
+class CentralState:
+    """Row uuids that a restart from empty databases must replace with new ones (all "" while missing)."""
+
+    switch: str
+    router: str
+    chassis: dict[str, str]
+    b_binding_chassis: str
+    nat: str
+
+    @classmethod
+    def read(cls, plan: Plan, hosts: list[HostPlan], net_id: str, router_id: str, port_b: str) -> CentralState:
+        return cls(
+            switch=row_uuid(plan, "ovn-nbctl", "Logical_Switch", f"name=neutron-{net_id}"),
+            router=row_uuid(plan, "ovn-nbctl", "Logical_Router", f"name=neutron-{router_id}"),
+            chassis={h.name: row_uuid(plan, "ovn-sbctl", "Chassis", f"name={h.name}") for h in hosts},
+            b_binding_chassis=ovn_ctl(
+                plan, "ovn-sbctl", "--bare", "--columns=chassis", "find", "Port_Binding", f"logical_port={port_b}"
+            ),
+            nat=ovn_ctl(plan, "ovn-nbctl", "lr-nat-list", f"neutron-{router_id}"),
+        )
+
+    def complete(self, fip: str, b_host: str) -> bool:
+        """Every row is there, B's port is bound to its host's chassis and the router holds B's NAT row."""
+        rows = (self.switch, self.router, *self.chassis.values())
+        return all(rows) and self.b_binding_chassis == self.chassis[b_host] and fip in self.nat
+
+    def rebuilt_from(self, old: CentralState, fip: str, b_host: str) -> bool:
+        """Complete again, each row under a new uuid (made afresh, not the old database's)."""
+        renewed = self.switch != old.switch and self.router != old.router
+        renewed = renewed and all(self.chassis[name] != old.chassis[name] for name in old.chassis)
+        return renewed and self.complete(fip, b_host)
+
+
+def console_file(host: HostPlan, server_id: str) -> Path:
+    """The serial console log of a guest on ``host`` (read directly: watching it makes no API call)."""
+    found = list(Path(host.state_dir).rglob(f"instances/{server_id}/console.log"))
+    assert len(found) == 1, f"console of {server_id} under {host.state_dir}: {found}"
+    return found[0]
+
+
+def ab_probes(console: Path) -> list[tuple[int, int]]:
+    """A's probes of B so far: (n, ping exit code)."""
+    text = console.read_bytes().decode(errors="replace")
+    return [(int(n), int(rc)) for n, rc in re.findall(AB_LINE, text)]
+
+
+def test_ovn_central_restarted_empty_is_restored_by_resync(testbed: Plan) -> None:
+    """Runs after the two-host scenario (tb-a on host 1 probing tb-b on host 2, B's floating IP answering)."""
+    plan = testbed
+    h1, h2 = plan.hosts[:2]
+    ovn = plan.controller_state_dir / "ovn"
+    net_id = osc(plan, "network", "show", "tb-net")["id"]
+    router_id = osc(plan, "router", "show", "tb-router")["id"]
+    port_b = osc(plan, "port", "show", "tb-b-port")["id"]
+    (fip_row,) = osc(plan, "floating ip", "list", "--port", port_b)
+    fip = fip_row["Floating IP Address"]
+    a_id = osc(plan, "server", "show", "tb-a")["id"]
+    (port_a_row,) = osc(plan, "port", "list", "--server", a_id)
+    port_a = port_a_row["ID"]
+    a_console = console_file(h1, a_id)
+    wait_until(f"ping to the floating IP {fip}", lambda: pings(fip), 30, step=0.5)
+    wait_until("A's probe of B succeeding", lambda: any(rc == 0 for _, rc in ab_probes(a_console)[-3:]), 30)
+    old = CentralState.read(plan, [h1, h2], net_id, router_id, port_b)
+    assert old.complete(fip, h2.name), old
+    controllers = {h.name: read_pid(Path(h.state_dir) / "ovs" / "ovn-controller.pid") for h in (h1, h2)}
+    central: dict[str, int] = {}
+    for name in OVN_CENTRAL:
+        pid = read_pid(ovn / f"{name}.pid")
+        assert pid is not None and runs_program(pid, "ovsdb-server" if name.startswith("ovsdb") else name), name
+        central[name] = pid
+    probes_before = len(ab_probes(a_console))
+
+    # OVN central dies at once and comes back (its supervisor restarts it) on new, empty NB and SB files
+    (ovn / "nb.db").unlink()
+    (ovn / "sb.db").unlink()
+    start = time.monotonic()
+    for pid in central.values():
+        os.kill(pid, signal.SIGKILL)
+
+    def restarted() -> bool:
+        return all(read_pid(ovn / f"{n}.pid") not in (None, central[n]) for n in OVN_CENTRAL)
+
+    wait_until("OVN central's restart by the controller's supervisor", restarted, 15, step=0.2)
+    restart_took = time.monotonic() - start
+
+    # no API call until the data plane is back: the resync refills the NB, northd the SB, the chassis register again
+    new = {"state": old}
+
+    def rebuilt() -> bool:
+        new["state"] = CentralState.read(plan, [h1, h2], net_id, router_id, port_b)
+        return new["state"].rebuilt_from(old, fip, h2.name)
+
+    try:
+        wait_until("the NB and SB rebuilt", rebuilt, RECOVERY_TIMEOUT, step=0.5)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}: before {old}, now {new['state']}") from None
+    rebuilt_took = time.monotonic() - start
+    remaining = max(1.0, RECOVERY_TIMEOUT - rebuilt_took)
+    wait_until(f"ping to the floating IP {fip} after the restart", lambda: pings(fip), remaining, step=0.2)
+    fip_took = time.monotonic() - start
+
+    # A -> B across the tunnel: a probe that started after the databases were rebuilt (n >= last + 2) passed
+    last = max((n for n, _ in ab_probes(a_console)), default=0)
+
+    def a_reaches_b() -> bool:
+        return any(n >= last + 2 and rc == 0 for n, rc in ab_probes(a_console))
+
+    wait_until("A's probe of B succeeding after the restart", a_reaches_b, max(10.0, RECOVERY_TIMEOUT - fip_took),
+               step=0.2)  # fmt: skip
+    ab_took = time.monotonic() - start
+    assert ab_took <= RECOVERY_TIMEOUT, f"A reached B only {ab_took:.1f} s after the restart"
+
+    # the hosts' ovn-controllers reconnected by themselves (not restarted)
+    for h in (h1, h2):
+        pid = controllers[h.name]
+        assert pid is not None and runs_program(pid, "ovn-controller"), f"ovn-controller of {h.name} was restarted"
+
+    # the API tells the truth again: both ports ACTIVE (reads only; nothing is changed through the API)
+    def ports_active() -> bool:
+        return all(osc(plan, "port", "show", port)["status"] == "ACTIVE" for port in (port_a, port_b))
+
+    wait_until("A's and B's ports ACTIVE", ports_active, max(1.0, PORT_STATUS_TIMEOUT - (time.monotonic() - start)))
+    status_took = time.monotonic() - start
+    failed = [n for n, rc in ab_probes(a_console)[probes_before:] if rc != 0]
+    print(f"OVN central restart from empty NB+SB: daemons back in {restart_took:.1f} s, NB+SB rebuilt in "
+          f"{rebuilt_took:.1f} s, floating IP {fip} answers after {fip_took:.1f} s, A reaches B after "
+          f"{ab_took:.1f} s, ports ACTIVE after {status_took:.1f} s; A's probes of B that failed meanwhile: "
+          f"{len(failed)}")  # fmt: skip
 
 
 def _ipv4_on(info: dict[str, Any], prefix: str) -> str:

@@ -43,7 +43,8 @@ class DataPlane:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._known_groups: set[str] = set()
-        self._lock = threading.Lock()
+        self._status_lock = threading.Lock()
+        """Serialises port status writes (the back end's watcher thread and the resync loop): see on_port_status."""
         self._failing = False
         self.last_sync: float | None = None
         self.last_report: Any = None
@@ -236,7 +237,13 @@ class DataPlane:
         return changed
 
     def on_port_status(self, event: PortStatusEvent) -> None:
+        """Record what the back end says *now* about the port, under a lock: a resync's report is a snapshot
+        that a port-up event can overtake (after an NB wipe ovn-controller binds the new rows within tens of
+        ms), and writing the stale value last would leave the port DOWN until the next pass."""
         try:
-            self.set_port_status(event.port_id, "ACTIVE" if event.up else "DOWN")
+            with self._status_lock:
+                current = self.backend.port_up(event.port_id)
+                up = event.up if current is None else current
+                self.set_port_status(event.port_id, "ACTIVE" if up else "DOWN")
         except Exception:  # called from the back end's thread: never let it die
             LOG.exception("could not record status of port %s", event.port_id)

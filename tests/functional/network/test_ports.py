@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import ipaddress
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
 
 from tests.functional.network.conftest import Api
 
@@ -211,3 +214,31 @@ def test_status_over_the_bus(tmp_path: object) -> None:
             )
         finally:
             service.close()
+
+
+def test_a_resync_report_overtaken_by_a_port_up_does_not_mark_the_port_down(
+    api: Api,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """After an NB wipe the resync recreates a port's row unbound and reports it down, but ovn-controller may
+    bind it (a port-up event) before the pass records that report: the port stays ACTIVE, compute hears no
+    network-vif-unplugged, instead of DOWN until the next pass."""
+    net, _ = api.network_with_subnet()
+    port = api.create("port", network_id=net["id"], device_id="vm-9", device_owner="compute:nova")
+    backend: Any = api.service.backend
+    backend.set_port_up(port["id"], True)
+    assert api.ok("GET", f"/v2.0/ports/{port['id']}")["port"]["status"] == "ACTIVE"
+    events: list[str] = []
+    api.service.dataplane.status_listeners.append(lambda e, p, payload: events.append(e))
+    backend.up[port["id"]] = False  # the wiped NB's new row: not bound yet (a new row raises no event)
+    real_sync = backend.sync
+
+    def sync_then_bound(desired: Any) -> Any:
+        report = real_sync(desired)  # reports the port down
+        backend.set_port_up(port["id"], True)  # ovn-controller binds it before the pass records the report
+        return report
+
+    monkeypatch.setattr(backend, "sync", sync_then_bound)
+    assert api.service.dataplane.resync()
+    assert api.ok("GET", f"/v2.0/ports/{port['id']}")["port"]["status"] == "ACTIVE"
+    assert "network.port.down" not in events, events

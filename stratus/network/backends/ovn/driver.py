@@ -122,7 +122,8 @@ class OvnBackend(NetworkBackend):
         nb = self.clients.nb
         if nb is None:
             return None
-        row = next((r for r in nb.tables["Logical_Switch_Port"].rows.values() if r.name == port_id), None)
+        # by the name index, under the IDL's lock: the status path calls this from other threads than the IDL's
+        row = nb.lookup("Logical_Switch_Port", port_id, default=None)
         return None if row is None else port_status_from_nb(row).up
 
     # resync
