@@ -31,7 +31,8 @@ def wait_for(check: Callable[[], object], timeout: float = 10.0) -> None:
 
 
 def logged_up(spec: ProcessSpec) -> Callable[[int], bool]:
-    return lambda _pid: spec.log_file.exists() and "up" in spec.log_file.read_text()
+    # a line of its own: the log's "starting: <argv>" header quotes print('up') before the child runs it
+    return lambda _pid: spec.log_file.exists() and "up" in spec.log_file.read_text().splitlines()
 
 
 def make_spec(tmp_path: Path, name: str = "sleeper", argv: list[str] | None = None, **kw: object) -> ProcessSpec:
