@@ -32,6 +32,7 @@ from stratus.compute.models import (
     InstanceMetadata,
     ServerGroupMember,
 )
+from stratus.compute.move_tasks import MoveDeps
 from stratus.compute.moves import MoveTasks, migration_consumer
 from stratus.compute.ports import InstancePorts, PortAllocationError, vif_specs
 from stratus.compute.rpcapi import ComputeAgentAPI
@@ -90,7 +91,7 @@ class ConductorManager:
         self._agents = ComputeAgentAPI(bus)
         self._claimed: dict[str, InstanceSpec] = {}
         self._claimed_lock = threading.Lock()
-        self._moves = MoveTasks(
+        deps = MoveDeps(
             db,
             self._scheduler,
             self._agents,
@@ -99,15 +100,8 @@ class ConductorManager:
             fault=lambda uuid, host, message: self._fault(uuid, host, message),
             notify=self._notify,
         )
-        self._live = LiveMigrationTasks(
-            db,
-            self._scheduler,
-            self._agents,
-            ports,
-            instance_spec=self._instance_spec,
-            fault=lambda uuid, host, message: self._fault(uuid, host, message),
-            notify=self._notify,
-        )
+        self._moves = MoveTasks(deps)
+        self._live = LiveMigrationTasks(deps)
 
     # from the API
 

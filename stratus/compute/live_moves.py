@@ -14,21 +14,19 @@ PAUSED) again with a fault, and the migration is 'error'.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from stratus.compute.messages import InstanceSpec, RequestSpec
+from stratus.compute.messages import RequestSpec
 from stratus.compute.models import Instance, Migration, ResourceProvider
+from stratus.compute.move_tasks import MoveTaskBase, migration_by_uuid
 from stratus.compute.moves import flavor_db_id, migration_consumer
-from stratus.compute.ports import InstancePorts, PortAllocationError
-from stratus.compute.rpcapi import ComputeAgentAPI
+from stratus.compute.ports import PortAllocationError
 from stratus.compute.scheduler import claims
 from stratus.compute.scheduler.filters import HostState
-from stratus.compute.scheduler.manager import ClaimAborted, SchedulerManager
-from stratus.core.db import Database
+from stratus.compute.scheduler.manager import ClaimAborted
 
 LOG = logging.getLogger(__name__)
 
@@ -36,30 +34,11 @@ LIVE_MIGRATION = "live-migration"
 MIGRATING = "migrating"
 
 
-class LiveMigrationTasks:
+class LiveMigrationTasks(MoveTaskBase):
     """The conductor's half of a live migration; ``ConductorManager`` exposes it over the bus.
 
-    ``instance_spec``, ``fault`` and ``notify`` are the conductor's helpers (see ``moves.MoveTasks``).
+    Its dependencies (the conductor's helpers among them) are a ``move_tasks.MoveDeps``.
     """
-
-    def __init__(
-        self,
-        db: Database,
-        scheduler: SchedulerManager,
-        agents: ComputeAgentAPI,
-        ports: InstancePorts | None,
-        *,
-        instance_spec: Callable[[str, RequestSpec | None], InstanceSpec | None],
-        fault: Callable[[str, str | None, str], None],
-        notify: Callable[[str], None],
-    ):
-        self._db = db
-        self._scheduler = scheduler
-        self._agents = agents
-        self._ports = ports
-        self._instance_spec = instance_spec
-        self._fault = fault
-        self._notify = notify
 
     def start(self, ctx: dict[str, Any], instance_uuid: str, spec: RequestSpec, block_migration: bool) -> str | None:
         """Claim a destination and cast the move to the source; None once started, else why not.
@@ -95,7 +74,7 @@ class LiveMigrationTasks:
             return sel.error or f"host {sel.host} is the server's own host"
         dest = sel.host
         with self._db.session() as session:
-            record = _by_uuid(session, record_uuid)
+            record = migration_by_uuid(session, record_uuid)
             record.dest_compute = record.dest_node = dest
             record.dest_host = session.scalar(sa.select(ResourceProvider.host_ip).where(ResourceProvider.host == dest))
             record.status = "preparing"
@@ -131,7 +110,7 @@ class LiveMigrationTasks:
         with self._db.session() as session:
             claims.free(session, migration_consumer(instance_uuid))
             if record_uuid is not None:
-                _by_uuid(session, record_uuid).status = "completed"
+                migration_by_uuid(session, record_uuid).status = "completed"
             inst = session.get(Instance, instance_uuid)
             if inst is None or inst.deleted:
                 return
@@ -158,7 +137,7 @@ class LiveMigrationTasks:
             claims.free(session, instance_uuid)  # the destination's claim (the source's is the migration's)
             claims.move(session, migration_consumer(instance_uuid), instance_uuid)
             if record_uuid:
-                _by_uuid(session, record_uuid).status = "error"
+                migration_by_uuid(session, record_uuid).status = "error"
             inst = session.get(Instance, instance_uuid)
             if inst is not None and not inst.deleted:
                 inst.host = inst.node = source
@@ -176,25 +155,11 @@ class LiveMigrationTasks:
         with self._db.session() as session:
             claims.free(session, instance_uuid)
             claims.move(session, migration_consumer(instance_uuid), instance_uuid)
-            _by_uuid(session, record_uuid).status = "error"
+            migration_by_uuid(session, record_uuid).status = "error"
 
     def _rebind(self, instance_uuid: str, host: str) -> list[dict[str, Any]]:
         """Bind the server's ports to ``host``; returns the ``network_info`` as it was (what the source unplugs)."""
-        with self._db.reader() as session:
-            inst = session.get(Instance, instance_uuid)
-            bound = list(inst.network_info or []) if inst is not None else []
-        if not bound or self._ports is None:
-            return bound
-        info = self._ports.rebind(bound, host)
-        with self._db.session() as session:
-            inst = session.get(Instance, instance_uuid)
-            if inst is not None:
-                inst.network_info = info
-        return bound
-
-
-def _by_uuid(session: Session, migration_uuid: str) -> Migration:
-    return session.scalars(sa.select(Migration).where(Migration.uuid == migration_uuid)).one()
+        return self._rebind_ports(instance_uuid, host)[0]
 
 
 def _record(session: Session, instance_uuid: str, migration_uuid: str) -> Migration | None:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import logging
 import uuid as uuidlib
-from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -29,12 +28,11 @@ from sqlalchemy.orm import Session
 from stratus.compute import messages
 from stratus.compute.messages import FlavorSpec, InstanceSpec, RequestSpec
 from stratus.compute.models import Flavor, Instance, Migration, ResourceProvider
-from stratus.compute.ports import InstancePorts, PortAllocationError, vif_specs
-from stratus.compute.rpcapi import ComputeAgentAPI
+from stratus.compute.move_tasks import MoveTaskBase, migration_by_uuid
+from stratus.compute.ports import PortAllocationError, vif_specs
 from stratus.compute.scheduler import claims
 from stratus.compute.scheduler.filters import HostState
-from stratus.compute.scheduler.manager import ClaimAborted, SchedulerManager
-from stratus.core.db import Database
+from stratus.compute.scheduler.manager import ClaimAborted
 
 LOG = logging.getLogger(__name__)
 
@@ -65,32 +63,11 @@ def flavor_db_id(session: Session, flavor: dict[str, Any] | None) -> int | None:
     return session.scalar(sa.select(Flavor.id).where(Flavor.flavorid == str(flavor["flavorid"])))
 
 
-class MoveTasks:
+class MoveTasks(MoveTaskBase):
     """The conductor's half of every move; ``ConductorManager`` exposes these over the bus.
 
-    ``instance_spec(uuid, request_spec or None)`` builds what an agent gets, ``fault(uuid, host,
-    message)`` records an instance fault and ``notify(uuid)`` publishes the instance's new state:
-    the conductor's own helpers, passed in so this module needs nothing else of it.
+    Its dependencies (the conductor's helpers among them) are a ``move_tasks.MoveDeps``.
     """
-
-    def __init__(
-        self,
-        db: Database,
-        scheduler: SchedulerManager,
-        agents: ComputeAgentAPI,
-        ports: InstancePorts | None,
-        *,
-        instance_spec: Callable[[str, RequestSpec | None], InstanceSpec | None],
-        fault: Callable[[str, str | None, str], None],
-        notify: Callable[[str], None],
-    ):
-        self._instance_spec = instance_spec
-        self._fault = fault
-        self._notify = notify
-        self._db = db
-        self._scheduler = scheduler
-        self._agents = agents
-        self._ports = ports
 
     # resize and cold migration
 
@@ -127,7 +104,7 @@ class MoveTasks:
             return sel.error or "resize aborted"
         dest = sel.host
         with self._db.session() as session:
-            record = _by_uuid(session, record_uuid)
+            record = migration_by_uuid(session, record_uuid)
             record.dest_compute = record.dest_node = dest
             record.dest_host = session.scalar(sa.select(ResourceProvider.host_ip).where(ResourceProvider.host == dest))
             record.status = "migrating"
@@ -224,7 +201,7 @@ class MoveTasks:
         with self._db.session() as session:
             claims.free(session, instance_uuid)
             claims.move(session, migration_consumer(instance_uuid), instance_uuid)
-            _by_uuid(session, record_uuid).status = "error"
+            migration_by_uuid(session, record_uuid).status = "error"
 
     # evacuation
 
@@ -239,7 +216,7 @@ class MoveTasks:
             return
         dest = sel.host
         with self._db.session() as session:
-            record = _by_uuid(session, migration_uuid)
+            record = migration_by_uuid(session, migration_uuid)
             record.dest_compute = record.dest_node = dest
             record.dest_host = session.scalar(sa.select(ResourceProvider.host_ip).where(ResourceProvider.host == dest))
             record.status = "pre-migrating"
@@ -268,7 +245,7 @@ class MoveTasks:
                 if provider not in dest_providers:
                     claims.free(session, instance_uuid, provider)  # the failed host's share
             if migration_uuid:
-                _by_uuid(session, migration_uuid).status = "done"
+                migration_by_uuid(session, migration_uuid).status = "done"
             inst = session.get(Instance, instance_uuid)
             if inst is not None and not inst.deleted:
                 inst.host = inst.node = host
@@ -315,7 +292,7 @@ class MoveTasks:
                 for provider in session.scalars(sa.select(ResourceProvider.uuid).where(ResourceProvider.host == dest)):
                     claims.free(session, instance_uuid, provider)
             if migration_uuid:
-                _by_uuid(session, migration_uuid).status = status
+                migration_by_uuid(session, migration_uuid).status = status
             inst = session.get(Instance, instance_uuid)
             if inst is not None and not inst.deleted:
                 inst.vm_state, inst.task_state = "error", None
@@ -323,27 +300,13 @@ class MoveTasks:
 
     def _set_status(self, migration_uuid: str, status: str) -> None:
         with self._db.session() as session:
-            _by_uuid(session, migration_uuid).status = status
+            migration_by_uuid(session, migration_uuid).status = status
 
     # ports
 
     def _rebind(self, instance_uuid: str, host: str) -> list[messages.VifSpec]:
         """Bind the server's ports to ``host``; returns the VIFs to plug there. Raises PortAllocationError."""
-        with self._db.reader() as session:
-            inst = session.get(Instance, instance_uuid)
-            bound = list(inst.network_info or []) if inst is not None else []
-        if not bound or self._ports is None:
-            return vif_specs(bound)
-        info = self._ports.rebind(bound, host)
-        with self._db.session() as session:
-            inst = session.get(Instance, instance_uuid)
-            if inst is not None:
-                inst.network_info = info
-        return vif_specs(info)
-
-
-def _by_uuid(session: Session, migration_uuid: str) -> Migration:
-    return session.scalars(sa.select(Migration).where(Migration.uuid == migration_uuid)).one()
+        return vif_specs(self._rebind_ports(instance_uuid, host)[1])
 
 
 def _provider_host(session: Session, provider_uuids: list[str]) -> str | None:
