@@ -116,3 +116,49 @@ def test_live_migration_keeps_the_address_and_the_ping_going(bed: Plan) -> None:
     assert [(m["Type"], m["Status"]) for m in migrations] == [("live-migration", "completed")], migrations
     # the source dropped its copy
     assert not (Path(h1.state_dir) / "instances" / a["id"]).exists()
+
+
+DISK_MARK = "E2E-DISK-MARK"
+# Each boot: say whether the mark written by an earlier boot is still on the disk (beyond the image's
+# partition, 900 MiB into the 1 GiB root), then write it.
+DISK_SCRIPT = f"""#!/bin/sh
+mark=$(dd if=/dev/vda bs=1M skip=900 count=1 2>/dev/null | head -n 1)
+if [ "$mark" = "{DISK_MARK}" ]; then echo E2E-DISK-KEPT; else echo E2E-DISK-NEW; fi
+echo {DISK_MARK} | dd of=/dev/vda bs=1M seek=900 conv=notrunc 2>/dev/null
+sync
+echo E2E-DISK-WRITTEN
+"""
+
+
+def test_cold_migration_carries_the_disk_and_the_address(bed: Plan) -> None:
+    """``openstack server migrate`` + confirm: the server runs on the other host from the disk it wrote."""
+    plan = bed
+    h1, h2 = plan.hosts
+    net = osc(plan, "network", "show", "lm-net")
+    script = plan.directory / "cold-user-data.sh"
+    script.write_text(DISK_SCRIPT)
+    as_admin_in_demo = ("--os-project-name", "demo")
+    c = osc(plan, "server", "create", "--image", "testvm", "--flavor", "m1.tiny", "--network", net["id"],
+            "--user-data", str(script), "--availability-zone", f"nova:{h1.name}", "cold-c",
+            cloud="stratus", extra=as_admin_in_demo)  # fmt: skip
+    before = wait_active(plan, c["id"])
+    address = _ipv4_on(before, "10.78.0.")
+    wait_console(plan, c["id"], r"^E2E-DISK-WRITTEN")
+    assert "E2E-DISK-NEW" in osc_run(plan, "console", "log", "show", c["id"])
+
+    microversion = ("--os-compute-api-version", "2.56")
+    osc_run(plan, "server", "migrate", "--host", h2.name, c["id"], cloud="stratus", extra=microversion)
+
+    def resized() -> dict[str, object] | None:
+        info: dict[str, object] = osc(plan, "server", "show", c["id"], cloud="stratus")
+        assert info["status"] in ("ACTIVE", "RESIZE", "VERIFY_RESIZE"), f"C is {info['status']}: {info.get('fault')}"
+        return info if info["status"] == "VERIFY_RESIZE" else None
+
+    wait_until("C to reach VERIFY_RESIZE", resized, MIGRATION_TIMEOUT, step=2.0)
+    osc_run(plan, "server", "resize", "confirm", c["id"], cloud="stratus")
+    after = wait_active(plan, c["id"])
+    assert osc(plan, "server", "show", c["id"], cloud="stratus")["OS-EXT-SRV-ATTR:host"] == h2.name
+    assert _ipv4_on(after, "10.78.0.") == address
+    console = wait_console(plan, c["id"], r"^E2E-DISK-(KEPT|NEW)")
+    assert console.group(1) == "KEPT", "the disk the guest wrote on host 1 did not come along"
+    assert not (Path(h1.state_dir) / "instances" / c["id"]).exists()

@@ -174,7 +174,8 @@ class ComputeAgentManager:
             try:
                 if arriving:
                     self._plug_vifs(spec)
-                self._driver.resize(spec, self._images(ctx))
+                disk_source = (ctx.get("resize") or {}).get("disk_source") if arriving else None
+                self._driver.resize(spec, self._images(ctx), disk_source=disk_source)
                 if (ctx.get("resize") or {}).get("old_vm_state") == "stopped":
                     self._driver.power_off(spec.uuid)  # Nova keeps a stopped server stopped
             except Exception as exc:
@@ -195,6 +196,10 @@ class ComputeAgentManager:
         with self._lock(spec.uuid), self._event(ctx, spec.uuid, "compute_prep_migration") as ev:
             try:
                 self._driver.power_off(spec.uuid)
+                # the destination copies the stopped guest's disk from here (else it starts from the image)
+                disk_source = self._driver.migration_disk_source(spec.uuid)
+                if disk_source:
+                    ctx = {**ctx, "resize": {**(ctx.get("resize") or {}), "disk_source": disk_source}}
             except InstanceNotFound:
                 LOG.warning(
                     "%s: %s has no guest here to migrate; %s builds it from its image", self._host, spec.uuid, dest

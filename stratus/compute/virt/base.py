@@ -129,12 +129,18 @@ class ComputeDriver(abc.ABC):
         """Recreate the guest's root disk from ``instance.image`` and start it. Raises InstanceNotFound."""
 
     @abc.abstractmethod
-    def resize(self, instance: InstanceSpec, images: ImageSource) -> None:
+    def resize(self, instance: InstanceSpec, images: ImageSource, disk_source: dict[str, Any] | None = None) -> None:
         """Give the guest ``instance.flavor`` and start it, keeping what is needed to revert.
 
-        If the guest is not on this host (a resize to another host), create it here from its image.
+        If the guest is not on this host (a resize to another host), create it here: from the disk
+        ``disk_source`` describes (what the source's ``migration_disk_source`` returned), else from its image.
         Raises DriverError. The old state is kept until ``confirm_resize`` or ``revert_resize``.
         """
+
+    def migration_disk_source(self, instance_uuid: str) -> dict[str, Any] | None:
+        """Where a destination can copy this stopped guest's disk from (cold migration); None: it cannot,
+        and the destination builds the disk from the image."""
+        return None
 
     @abc.abstractmethod
     def confirm_resize(self, instance_uuid: str) -> None:

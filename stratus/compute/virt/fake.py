@@ -149,7 +149,7 @@ class FakeDriver(ComputeDriver):
             guest = self._guest(instance.uuid)
             guest.spec, guest.power_state, guest.console = instance, messages.RUNNING, _boot_lines(instance)
 
-    def resize(self, instance: InstanceSpec, images: ImageSource) -> None:
+    def resize(self, instance: InstanceSpec, images: ImageSource, disk_source: dict[str, Any] | None = None) -> None:
         with self._lock:
             guest = self._guests.get(instance.uuid)
             if guest is None:  # arriving from another host

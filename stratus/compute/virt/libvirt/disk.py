@@ -67,6 +67,12 @@ def convert(
     _run(*args, "-O", out_format, str(src), str(dest))
 
 
+def rebase_unsafe(path: Path, base: Path, base_format: str) -> None:
+    """Point the overlay ``path`` at ``base`` without reading anything: ``base`` holds the same data as the
+    backing file it had (the same image, cached on another host)."""
+    _run("rebase", "-q", "-u", "-f", "qcow2", "-F", base_format, "-b", str(base), str(path))
+
+
 def grow(path: Path, size: int) -> None:
     """Grow ``path`` to ``size`` bytes (never shrinks: the caller checks first)."""
     _run("resize", "-q", str(path), str(size))

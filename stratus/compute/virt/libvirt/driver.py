@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,7 @@ from stratus.compute.virt.base import (
     ImageSource,
     InstanceNotFound,
 )
-from stratus.compute.virt.libvirt import config, disk, events, host, migration
+from stratus.compute.virt.libvirt import config, disk, disk_transfer, events, host, migration
 from stratus.compute.virt.libvirt.guest import Guest, StateWaiter
 from stratus.compute.virt.libvirt.imagecache import ImageCache, ImageError
 from stratus.compute.virt.libvirt.storage import (
@@ -191,14 +191,18 @@ class LibvirtDriver(ComputeDriver):
                 existing.start()
                 return
             idir = self._dir(instance.uuid)
-            try:
-                self._create_disk(instance, images, idir)
-                self._define(instance, idir).start()
-            except Exception as exc:
-                self._remove(instance.uuid)
-                if isinstance(exc, DriverError):
-                    raise
-                raise DriverError(f"could not start the guest: {exc}") from exc
+            self._start_new(instance, idir, lambda: self._create_disk(instance, images, idir), "the guest")
+
+    def _start_new(self, instance: InstanceSpec, idir: InstanceDir, make_disk: Callable[[], None], what: str) -> None:
+        """Make the disk, define and start; on any failure nothing of the guest is left."""
+        try:
+            make_disk()
+            self._define(instance, idir).start()
+        except Exception as exc:
+            self._remove(instance.uuid)
+            if isinstance(exc, DriverError):
+                raise
+            raise DriverError(f"could not start {what}: {exc}") from exc
 
     def _create_disk(self, instance: InstanceSpec, images: ImageSource, idir: InstanceDir) -> None:
         """A fresh overlay on the cached base of ``instance.image``, sized to the flavor (checked first)."""
@@ -213,6 +217,41 @@ class LibvirtDriver(ComputeDriver):
             idir.disk.unlink(missing_ok=True)
             disk.create_overlay(base.path, base.format, idir.disk, size)
             idir.write(InstanceRecord(image_id=image.id, image_format=base.format, intent=INTENT_RUNNING))
+
+    def _copy_disk(
+        self, instance: InstanceSpec, images: ImageSource, idir: InstanceDir, source: dict[str, Any]
+    ) -> None:
+        """The source host's overlay (see ``disk_transfer``), rebased onto this host's cached base of the
+        same image and grown to the new flavor."""
+        image = instance.image
+        address, remote_disk = str(source.get("address") or ""), str(source.get("disk") or "")
+        if image is None or not address or not remote_disk:
+            raise DriverError("the source host did not say where the guest's disk is")
+        with self.cache.use(image, images) as base:
+            idir.create()
+            incoming = idir.path / ".disk.incoming"
+            uri = migration.peer_uri(self.live_migration_uri, address)
+            copied = disk_transfer.download(uri, remote_disk, incoming)
+            LOG.info("%s: copied the disk of %s from %s (%d bytes)", self.host, instance.uuid, address, copied)
+            disk.rebase_unsafe(incoming, base.path, base.format)
+            current = disk.info(incoming).virtual_size
+            size = root_size(instance, current)
+            if size < current:
+                raise DriverError(
+                    f"flavor {instance.flavor.name} has a {instance.flavor.root_gb} GB disk, smaller than the "
+                    f"instance's {current / GiB:.1f} GB: disks cannot shrink"
+                )
+            if size > current:
+                disk.grow(incoming, size)
+            incoming.replace(idir.disk)
+            idir.write(InstanceRecord(image_id=image.id, image_format=base.format, intent=INTENT_RUNNING))
+
+    def migration_disk_source(self, instance_uuid: str) -> dict[str, Any] | None:
+        """A destination copies the disk through this host's libvirtd, when it listens for other hosts."""
+        idir = self._dir(instance_uuid)
+        if not self.listen_address or not idir.disk.exists():
+            return None
+        return {"address": self.listen_address, "disk": str(idir.disk)}
 
     def _define(self, instance: InstanceSpec, idir: InstanceDir) -> Guest:
         paths = config.DomainPaths(disk=idir.disk, console=idir.console)
@@ -297,13 +336,16 @@ class LibvirtDriver(ComputeDriver):
             self._define(instance, idir).start()
             self.cache.cleanup(lambda: images_in_use(self.instances_root))
 
-    def resize(self, instance: InstanceSpec, images: ImageSource) -> None:
+    def resize(self, instance: InstanceSpec, images: ImageSource, disk_source: dict[str, Any] | None = None) -> None:
         with self._acting(instance.uuid):
             guest = self._lookup(instance.uuid)
             idir = self._dir(instance.uuid)
-            if guest is None:  # arriving from another host: a fresh disk from the image
-                self._create_disk(instance, images, idir)
-                self._define(instance, idir).start()
+            if guest is None:  # arriving from another host: its disk copied over, else a fresh one from the image
+                if disk_source:
+                    self._start_new(instance, idir, lambda: self._copy_disk(instance, images, idir, disk_source),
+                                    "the moved guest")  # fmt: skip
+                else:
+                    self._start_new(instance, idir, lambda: self._create_disk(instance, images, idir), "the guest")
                 return
             current = disk.info(idir.disk, force_share=True).virtual_size
             new_size = root_size(instance, current)
