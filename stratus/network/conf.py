@@ -40,6 +40,12 @@ class NetworkConfig(Section):
     distributed_floating_ips: bool = Field(
         False, description="dnat_and_snat rows carry external_mac, so FIP traffic leaves from the VM's chassis."
     )
+    agent_down_time: float = Field(
+        75.0,
+        gt=0,
+        description="Seconds since a chassis last answered a liveness ping after which its agent shows alive=false "
+        "(Neutron's agent_down_time); chassis are pinged every half of it.",
+    )
     dhcp_lease_time: int = Field(43200, ge=60, description="DHCP lease in seconds (OVN native DHCP).")
     dns_servers: list[str] = Field(default_factory=list, description="DNS servers handed out when a subnet has none.")
     ovs_datapath_type: str = Field("system", description="datapath_type shown in binding:vif_details (netdev on CI).")

@@ -153,3 +153,30 @@ class SyncReport:
 class PortStatusEvent:
     port_id: str
     up: bool
+
+
+@dataclass(frozen=True)
+class ChassisState:
+    """One host as the data plane knows it (an OVN SB ``Chassis`` with its ``Chassis_Private``).
+
+    ``nb_cfg`` is the last configuration sequence number the chassis acknowledged and
+    ``nb_cfg_timestamp`` when it did (seconds since the epoch, None if never): liveness is judged from
+    them against :attr:`ChassisReport.nb_cfg`, as ML2/OVN does.
+    """
+
+    name: str
+    hostname: str
+    gateway: bool = False
+    bridge_mappings: str = ""
+    availability_zones: tuple[str, ...] = ()
+    description: str = ""
+    nb_cfg: int = 0
+    nb_cfg_timestamp: float | None = None
+
+
+@dataclass(frozen=True)
+class ChassisReport:
+    """Every chassis, and the sequence number of the last liveness ping (OVN: ``NB_Global.nb_cfg``)."""
+
+    chassis: tuple[ChassisState, ...] = ()
+    nb_cfg: int = 0

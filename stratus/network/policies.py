@@ -30,6 +30,7 @@ RULES: list[Rule] = [
     *_rules("port:mac_address port:device_owner_network", ADMIN, "Choosing a MAC or a network:* owner."),
     *_rules("router:external_fixed_ips", ADMIN, "Choosing the router gateway's IP."),
     *_rules("set_port_status", ADMIN, "The internal status path used by the host side."),
+    *_rules("get_agent update_agent delete_agent", ADMIN, "Agents (the chassis): admin-only, as upstream."),
     *_rules("get_quota", ADMIN | (READER & OWN_PROJECT)),
     *_rules("update_quota delete_quota list_quotas", ADMIN),
 ]

@@ -11,6 +11,7 @@ from stratus.core.db import Database, upgrade
 from stratus.core.policy import Enforcer
 from stratus.network import conf, policies
 from stratus.network.backends.base import NetworkBackend, load_backend
+from stratus.network.core.agents import AgentManager
 from stratus.network.core.base import Deps, WriteSerializer
 from stratus.network.core.compute_notifier import ComputeNotifier
 from stratus.network.core.dataplane import PORT_DOWN_EVENT, PORT_UP_EVENT, DataPlane
@@ -91,6 +92,7 @@ class NetworkService:
             timeout=self.conf.ovsdb_timeout,
             gateway_chassis=tuple(self.conf.gateway_chassis),
             distributed_floating_ips=self.conf.distributed_floating_ips,
+            host=config.core.host,  # the fake back end registers this host as its one chassis
         )
         self.dataplane = DataPlane(self.db, self.conf, self.backend, bus)
         # network-vif-plugged / -unplugged to compute (None when compute_url or [service_auth] is unset)
@@ -105,6 +107,7 @@ class NetworkService:
         self.routers = RouterManager(self.deps)
         self.floating_ips = FloatingIpManager(self.deps)
         self.quotas = QuotaManager(self.deps)
+        self.agents = AgentManager(self.deps, self.backend)
         self._rpc: Any = None
         self._started = False
         self.central: Any = None  # agent.central.OvnCentral when this process runs OVN central

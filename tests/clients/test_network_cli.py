@@ -201,3 +201,15 @@ def test_server_on_a_network_gets_a_bound_port(cloud: CloudHandle, demo_net: dic
     finally:
         run(cloud, "server", "delete", "--wait", server["id"], os_cloud=DEMO)
     assert port["id"] not in {p["ID"] for p in osc(cloud, "port", "list", os_cloud=DEMO)}
+
+
+def test_network_agents_for_the_admin_only(cloud: CloudHandle) -> None:
+    """`openstack network agent list/show/set`: the admin sees this host's chassis; a member sees none."""
+    agents = osc(cloud, "network", "agent", "list")
+    assert agents, "the admin sees no network agent"
+    agent = agents[0]
+    assert agent["Binary"] == "ovn-controller" and agent["Agent Type"].startswith("OVN Controller")
+    osc(cloud, "network", "agent", "set", "--description", "rack 1", agent["ID"])
+    assert osc(cloud, "network", "agent", "show", agent["ID"])["description"] == "rack 1"
+    assert osc(cloud, "network", "agent", "list", os_cloud=DEMO) == []
+    assert "could not be found" in refused(cloud, "network", "agent", "show", agent["ID"])  # as upstream hides it

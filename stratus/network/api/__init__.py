@@ -28,7 +28,7 @@ class StripJsonSuffix:
 
 
 def create_app(service: NetworkService) -> FastAPI:
-    from stratus.network.api import actions, resources, versions
+    from stratus.network.api import actions, agents, resources, versions
 
     app = create_base_app(
         title="Stratus Network", render_error=neutron_error, max_body_bytes=service.config.core.max_request_body_bytes
@@ -37,6 +37,7 @@ def create_app(service: NetworkService) -> FastAPI:
     app.state.service = service
     app.include_router(versions.router)
     app.include_router(actions.router)
+    app.include_router(agents.router)
     for coll in resources.COLLECTIONS:
         app.include_router(resources.build_router(coll))
     app.add_middleware(StripJsonSuffix)

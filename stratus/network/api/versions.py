@@ -72,7 +72,7 @@ EXTENSIONS: list[tuple[str, str, str]] = [
     ),
     ("subnet_allocation", "Subnet Allocation", "Enables allocation of subnets from a subnet pool"),
 ]
-UNSUPPORTED = {"agent", "default-subnetpools", "subnet_allocation", "network-ip-availability", "fip-port-details"}
+UNSUPPORTED = {"default-subnetpools", "subnet_allocation", "network-ip-availability", "fip-port-details"}
 """Listed upstream but not implemented here: left out of the listing."""
 
 RESOURCES = ("subnets", "networks", "ports", "routers", "floatingips", "security-groups", "security-group-rules")

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from importlib.metadata import entry_points
 
 from stratus.network.messages import (
+    ChassisReport,
     DesiredState,
     NetworkSpec,
     PortSpec,
@@ -124,6 +125,26 @@ class NetworkBackend(abc.ABC):
     @abc.abstractmethod
     def port_up(self, port_id: str) -> bool | None:
         """Whether the data plane reports the port up (None: unknown port)."""
+
+    # chassis: the hosts of the data plane, shown as the API's agents
+
+    @abc.abstractmethod
+    def list_chassis(self) -> ChassisReport:
+        """Every chassis with its last acknowledged ping. Raises BackendUnavailable when it cannot be read."""
+
+    @abc.abstractmethod
+    def ping_chassis(self) -> None:
+        """Ask every chassis to acknowledge a new sequence number (OVN: bump ``NB_Global.nb_cfg``).
+
+        Live chassis answer on their own; the answers show in :meth:`list_chassis`. Raises BackendUnavailable."""
+
+    @abc.abstractmethod
+    def set_chassis_description(self, name: str, description: str) -> bool:
+        """Record a chassis' description (shown as its agent's). False: no such chassis. Idempotent."""
+
+    @abc.abstractmethod
+    def delete_chassis(self, name: str) -> bool:
+        """Forget a chassis (OVN: its SB rows; a running ovn-controller registers again). False: no such chassis."""
 
 
 def load_backend(name: str, **kwargs: object) -> NetworkBackend:

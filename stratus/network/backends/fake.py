@@ -1,16 +1,22 @@
 """An in-memory data plane: keeps the last spec of every object, for tests and scale runs.
 
 Deterministic and loud: ``fail_next`` / ``down`` inject failures (calls raise BackendUnavailable),
-``set_port_up`` plays the role of ovn-controller binding a port on a chassis.
+``set_port_up`` plays the role of ovn-controller binding a port on a chassis. Chassis (the API's agents)
+are registered with ``add_chassis`` (the service's own host is one when ``host`` is given); live ones
+acknowledge every ``ping_chassis`` at once, and ``stop_chassis`` plays an ovn-controller long dead.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import threading
+import time
 from typing import Any
 
 from stratus.network.backends.base import BackendUnavailable, NetworkBackend, PortStatusCallback
 from stratus.network.messages import (
+    ChassisReport,
+    ChassisState,
     DesiredState,
     NetworkSpec,
     PortSpec,
@@ -25,8 +31,13 @@ KINDS = ("networks", "subnets", "ports", "security_groups", "routers")
 
 
 class FakeBackend(NetworkBackend):
-    def __init__(self, **_options: Any):
+    def __init__(self, host: str | None = None, **_options: Any):
         self._lock = threading.Lock()
+        self.chassis: dict[str, ChassisState] = {}
+        self.stopped: set[str] = set()
+        self.nb_cfg = 0
+        if host:
+            self.add_chassis(host, gateway=True)
         self.objects: dict[str, dict[str, Any]] = {kind: {} for kind in KINDS}
         self.up: dict[str, bool] = {}
         self.down = False
@@ -54,6 +65,12 @@ class FakeBackend(NetworkBackend):
             if self.fail_next > 0:
                 self.fail_next -= 1
                 raise BackendUnavailable("fake data plane failure (injected)")
+
+    def _check_up(self) -> None:
+        """Chassis calls fail while ``down`` but neither count as calls nor consume ``fail_next``
+        (the liveness ping runs on its own clock and must not steal injected failures)."""
+        if self.down:
+            raise BackendUnavailable("fake data plane is down")
 
     def _put(self, kind: str, spec: Any) -> None:
         self._check()
@@ -138,3 +155,63 @@ class FakeBackend(NetworkBackend):
             callback = self._callback
         if callback is not None:
             callback(PortStatusEvent(port_id, up))
+
+    # chassis
+
+    def add_chassis(
+        self,
+        name: str,
+        hostname: str | None = None,
+        *,
+        gateway: bool = False,
+        availability_zones: tuple[str, ...] = (),
+        bridge_mappings: str = "public:br-ex",
+    ) -> None:
+        """Register a live chassis, as ovn-controller does when it first connects."""
+        state = ChassisState(
+            name=name,
+            hostname=hostname or name,
+            gateway=gateway,
+            bridge_mappings=bridge_mappings,
+            availability_zones=tuple(availability_zones),
+            nb_cfg=self.nb_cfg,
+            nb_cfg_timestamp=time.time(),
+        )
+        with self._lock:
+            self.chassis[name] = state
+            self.stopped.discard(name)
+
+    def stop_chassis(self, name: str) -> None:
+        """The chassis stops answering and its last answer is long past (its ovn-controller died long ago)."""
+        with self._lock:
+            self.stopped.add(name)
+            self.nb_cfg += 1
+            self.chassis[name] = dataclasses.replace(self.chassis[name], nb_cfg_timestamp=None)
+
+    def list_chassis(self) -> ChassisReport:
+        self._check_up()
+        with self._lock:
+            return ChassisReport(tuple(self.chassis.values()), self.nb_cfg)
+
+    def ping_chassis(self) -> None:
+        self._check_up()
+        now = time.time()
+        with self._lock:
+            self.nb_cfg += 1
+            for name, state in self.chassis.items():
+                if name not in self.stopped:
+                    self.chassis[name] = dataclasses.replace(state, nb_cfg=self.nb_cfg, nb_cfg_timestamp=now)
+
+    def set_chassis_description(self, name: str, description: str) -> bool:
+        self._check_up()
+        with self._lock:
+            if name not in self.chassis:
+                return False
+            self.chassis[name] = dataclasses.replace(self.chassis[name], description=description)
+            return True
+
+    def delete_chassis(self, name: str) -> bool:
+        self._check_up()
+        with self._lock:
+            self.stopped.discard(name)
+            return self.chassis.pop(name, None) is not None

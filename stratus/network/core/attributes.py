@@ -264,6 +264,17 @@ ATTRIBUTES: dict[str, dict[str, Attr]] = {
         "project_id": PROJECT,
         "tenant_id": PROJECT,
     },
+    "agent": {
+        "admin_state_up": ADMIN_STATE,
+        "description": DESCRIPTION,
+        **{
+            key: Attr(anything, allow_post=False, allow_put=False)
+            for key in (
+                "id agent_type binary topic host alive configurations availability_zone created_at started_at "
+                "heartbeat_timestamp"
+            ).split()
+        },
+    },
 }
 
 

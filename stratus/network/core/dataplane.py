@@ -49,6 +49,7 @@ class DataPlane:
         self.last_sync: float | None = None
         self.last_report: Any = None
         self.status_listeners: list[Callable[[str, str, dict[str, Any]], None]] = []
+        self._next_ping = 0.0
 
     # pushing one object
 
@@ -193,7 +194,19 @@ class DataPlane:
                     LOG.exception("resync pass failed")
                     healthy = False
                 due = time.monotonic() + (self.conf.resync_interval if healthy else RETRY_DELAY)
+            self._ping_chassis()
             self._wake.wait(min(EPOCH_POLL, max(0.0, due - time.monotonic())))
+
+    def _ping_chassis(self) -> None:
+        """Every half agent_down_time, ask the chassis to acknowledge a ping (their agents' liveness)."""
+        if time.monotonic() < self._next_ping or not self.backend.is_connected():
+            return
+        self._next_ping = time.monotonic() + self.conf.agent_down_time / 2
+        try:
+            self.backend.ping_chassis()
+        except Exception as exc:  # liveness only: agents show down until a later ping gets through
+            LOG.info("chassis liveness ping failed: %s", exc)
+            self._next_ping = time.monotonic() + RETRY_DELAY
 
     def start(self) -> None:
         self.backend.start(self.on_port_status)

@@ -145,4 +145,5 @@ def _extra_known(collection: str) -> set[str]:
         "networks": {"shared", "router:external", "admin_state_up", "mtu"},
         "floatingips": {"floating_network_id", "port_id", "router_id", "floating_ip_address", "fixed_ip_address"},
         "security_group_rules": {"security_group_id", "direction", "ethertype", "protocol", "remote_group_id"},
+        "agents": {"agent_type", "binary", "host", "alive", "admin_state_up", "availability_zone", "topic"},
     }.get(collection, set())

@@ -21,6 +21,8 @@ from stratus.network.messages import PortStatusEvent
 LOG = logging.getLogger(__name__)
 CONNECT_RETRY = 0.5
 MAX_CONNECT_RETRY = 5.0
+SB_TABLES = ["Chassis", "Chassis_Private", "Encap"]
+"""The SB tables read: gateway chassis candidates, and every chassis as an agent (liveness, descriptions)."""
 
 
 def port_status_from_nb(row: Any) -> PortStatusEvent:
@@ -72,6 +74,8 @@ class OvsdbClients:
         self._thread: threading.Thread | None = None
         self._connections: list[Any] = []
         self._failures = 0
+        self._sb_thread: threading.Thread | None = None
+        self._sb_failures = 0
 
     def start(self, on_port_status: Callable[[PortStatusEvent], None]) -> None:
         self.handler = event.RowEventHandler()
@@ -79,8 +83,18 @@ class OvsdbClients:
         if not self._connect_nb():
             self._thread = threading.Thread(target=self._retry, name="ovn-nb-connect", daemon=True)
             self._thread.start()
-        if self.sb_remote:
-            self._connect_sb()
+        if self.sb_remote and not self._connect_sb():
+            self._sb_thread = threading.Thread(target=self._retry_sb, name="ovn-sb-connect", daemon=True)
+            self._sb_thread.start()
+
+    def _retry_sb(self) -> None:
+        """The SB is needed for gateway chassis and agents; keep trying (never on a request's thread, where
+        a connect to an unreachable TCP remote could block)."""
+        delay = CONNECT_RETRY
+        while not self._stop.wait(delay):
+            if self._connect_sb():
+                return
+            delay = min(delay * 2, MAX_CONNECT_RETRY * 6)
 
     def _retry(self) -> None:
         delay = CONNECT_RETRY
@@ -115,14 +129,31 @@ class OvsdbClients:
         LOG.info("connected to OVN NB %s", self.nb_remote)
         return True
 
-    def _connect_sb(self) -> None:
+    def _connect_sb(self) -> bool:
+        assert self.sb_remote is not None
+        if self.sb_remote.startswith("unix:") and not os.path.exists(self.sb_remote[len("unix:") :]):
+            self._sb_failures += 1  # not there yet: spare ovsdbapp's error log on each attempt
+            if self._sb_failures == 1:
+                LOG.warning("OVN SB socket %s does not exist yet; waiting for it", self.sb_remote)
+            return False
         try:
-            idl = connection.OvsdbIdl.from_server(self.sb_remote, "OVN_Southbound", helper_tables=["Chassis"])
+            idl = connection.OvsdbIdl.from_server(self.sb_remote, "OVN_Southbound", helper_tables=SB_TABLES)
             conn = connection.Connection(idl, timeout=self.timeout)
             self.sb = _private(sb_impl.OvnSbApiIdlImpl)(conn)
             self._connections.append(conn)
-        except Exception as exc:  # gateway chassis then come from config only
-            LOG.warning("OVN SB %s not reachable, gateway chassis from config only: %s", self.sb_remote, exc)
+        except Exception as exc:  # gateway chassis then come from config only, agents are unavailable
+            self._sb_failures += 1
+            level = logging.WARNING if self._sb_failures in (1, 60) else logging.DEBUG
+            LOG.log(level, "OVN SB %s not reachable (attempt %d), retrying: %s", self.sb_remote, self._sb_failures, exc)
+            return False
+        LOG.info("connected to OVN SB %s", self.sb_remote)
+        return True
+
+    def sb_api(self) -> Any:
+        """The SB API when connected, else None."""
+        if self.sb is None or not self.sb.idl._session.is_connected():
+            return None
+        return self.sb
 
     def nb_ready(self) -> bool:
         """Connected and holding the server's current contents (not mid-reload)."""
@@ -138,8 +169,9 @@ class OvsdbClients:
 
     def close(self) -> None:
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        for thread in (self._thread, self._sb_thread):
+            if thread is not None:
+                thread.join(timeout=10)
         for conn in self._connections:
             try:
                 conn.stop(timeout=5)

@@ -8,10 +8,12 @@ import threading
 from typing import Any
 
 from stratus.network.backends.base import BackendUnavailable, Capabilities, NetworkBackend, PortStatusCallback
+from stratus.network.backends.ovn import chassis as chassis_rows
 from stratus.network.backends.ovn import groups, names, routers, switches
 from stratus.network.backends.ovn.connection import OvsdbClients, port_status_from_nb
 from stratus.network.backends.ovn.writer import Apply, Writer
 from stratus.network.messages import (
+    ChassisReport,
     DesiredState,
     NetworkSpec,
     PortSpec,
@@ -57,16 +59,19 @@ class OvnBackend(NetworkBackend):
     def epoch(self) -> object:
         return self.clients.epoch()
 
-    def _run(self, *fns: Any, thorough: bool = False) -> Writer:
-        if not self.clients.nb_ready():
+    def _run(self, *fns: Any, thorough: bool = False, sb: bool = False) -> Writer:
+        """One transaction on the NB (or, with ``sb``, on the SB) running ``fns`` against one Writer."""
+        if not sb and not self.clients.nb_ready():
             raise BackendUnavailable(f"OVN NB {self.clients.nb_remote} is not connected")
-        api = self.clients.nb
+        api = self._sb() if sb else self.clients.nb
         try:
             with self._lock, api.transaction(check_error=True) as txn:
                 cmd = txn.add(Apply(api, fns, thorough))
         except Exception as exc:  # timeouts, lost connection, refused edits: resync retries
             text = str(exc)  # ovsdbapp puts every command of the transaction in the message: keep it short
-            raise BackendUnavailable(f"OVN NB transaction failed: {type(exc).__name__}: {text[:300]}") from exc
+            raise BackendUnavailable(
+                f"OVN {'SB' if sb else 'NB'} transaction failed: {type(exc).__name__}: {text[:300]}"
+            ) from exc
         return cmd.result  # type: ignore[no-any-return]
 
     def chassis(self) -> tuple[str, ...]:
@@ -125,6 +130,39 @@ class OvnBackend(NetworkBackend):
         # by the name index, under the IDL's lock: the status path calls this from other threads than the IDL's
         row = nb.lookup("Logical_Switch_Port", port_id, default=None)
         return None if row is None else port_status_from_nb(row).up
+
+    # chassis (the API's agents)
+
+    def _sb(self) -> Any:
+        sb = self.clients.sb_api()
+        if sb is None:
+            raise BackendUnavailable(f"OVN SB {self.clients.sb_remote or '(not configured)'} is not connected")
+        return sb
+
+    def list_chassis(self) -> ChassisReport:
+        sb = self._sb()
+        if not self.clients.nb_ready():
+            raise BackendUnavailable(f"OVN NB {self.clients.nb_remote} is not connected")
+        for _attempt in range(5):
+            try:
+                return chassis_rows.report(self.clients.nb, sb)
+            except RuntimeError:  # the IDL thread changed a table while this thread copied it
+                continue
+        raise BackendUnavailable("OVN SB chassis kept changing while being read")
+
+    def ping_chassis(self) -> None:
+        self._run(chassis_rows.ping)
+
+    def set_chassis_description(self, name: str, description: str) -> bool:
+        found: list[bool] = []
+        self._run(functools.partial(chassis_rows.set_description, name=name, description=description, found=found),
+                  sb=True)  # fmt: skip
+        return bool(found and found[0])
+
+    def delete_chassis(self, name: str) -> bool:
+        found: list[bool] = []
+        self._run(functools.partial(chassis_rows.delete, name=name, found=found), sb=True)
+        return bool(found and found[0])
 
     # resync
 
