@@ -109,9 +109,13 @@ sections = {
     "image-feature-enabled": {"api_v1": "false", "api_v2": "true"},
 }
 if "compute" in urls:
-    # Compute: what Stratus's Nova API supports. The guests get no networks (the network service is not
-    # wired into server builds), so Tempest must not see neutron when it tests compute.
+    # Compute: what Stratus's Nova API supports. Servers get their ports from the network API (OVN): a
+    # create without networks takes the project's one usable network (409 when there are several, none
+    # when there is none), so with a network endpoint Tempest runs compute with neutron, as on a cloud
+    # with Nova and Neutron: each dynamic project gets its own network, subnet and router
+    # (create_isolated_networks) and Tempest passes that network to the servers it boots.
     from stratus.cli.seed import TESTVM_NAME, admin_token
+    from stratus.compute import conf as compute_conf
     from stratus.image.client import ImageClient
 
     import httpx
@@ -125,8 +129,17 @@ if "compute" in urls:
     compute_nodes = len(hypervisors.json().get("hypervisors", [])) if hypervisors.status_code == 200 else 1
     if not image_ref:
         sys.exit("the running cloud has no active testvm image; Tempest's compute tests boot it.")
-    if "compute" in sys.argv[2:]:
-        sections["service_available"]["neutron"] = "false"
+    if "network" in urls and "compute" in sys.argv[2:]:
+        sections["auth"]["create_isolated_networks"] = "true"
+    metadata_api = False
+    metadata_port = compute_conf.load(config).metadata_port
+    if metadata_port:
+        metadata_host = "127.0.0.1" if config.core.bind_host in ("0.0.0.0", "::") else config.core.bind_host
+        try:
+            httpx.get(f"http://{metadata_host}:{metadata_port}/", timeout=5)
+            metadata_api = True
+        except httpx.HTTPError:
+            pass
     sections["compute"] = {
         "image_ref": image_ref,
         "image_ref_alt": image_ref,
@@ -152,13 +165,16 @@ if "compute" in urls:
         "live_migration": "false",
         "live_migrate_back_and_forth": "false",
         "block_migration_for_live_migration": "false",
-        "metadata_service": "false",
+        # The compute metadata API (served beside the compute API, reached through the network agent's
+        # proxy); Tempest only uses it in validation/scenario tests.
+        "metadata_service": str(metadata_api).lower(),
         "vnc_console": "false",
         "spice_console": "false",
         "serial_console": "false",
         "rescue": "false",
         "stable_rescue": "false",
         "enable_instance_password": "true",
+        # os-interface lists and shows a server's ports; attaching and detaching them is not offered (405).
         "interface_attach": "false",
         "snapshot": "true",
         "personality": "false",
