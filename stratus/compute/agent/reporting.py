@@ -8,11 +8,11 @@ or the conductor answered 503 (its database is restarting). Each such report is 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from typing import TypeVar
 
 from stratus.core.bus import BusUnavailable, MessagingTimeout, RemoteError
+from stratus.core.retry import with_backoff
 
 LOG = logging.getLogger(__name__)
 
@@ -30,14 +30,6 @@ def _retryable(exc: Exception) -> bool:
 
 def reliably(fn: Callable[[], T], *, what: str, deadline: float = REPORT_DEADLINE) -> T:
     """``fn()``, tried again while it fails for a reason that passes (see module docstring)."""
-    give_up = time.monotonic() + deadline
-    delay = _FIRST_DELAY
-    while True:
-        try:
-            return fn()
-        except Exception as exc:
-            if not _retryable(exc) or time.monotonic() + delay > give_up:
-                raise
-            LOG.warning("%s failed (%s); retrying in %.1f s", what, exc, delay)
-        time.sleep(delay)  # backoff while the broker or database restarts, bounded by the deadline
-        delay = min(delay * 2, _MAX_DELAY)
+    return with_backoff(
+        fn, retryable=_retryable, within=deadline, first_delay=_FIRST_DELAY, max_delay=_MAX_DELAY, what=what, log=LOG
+    )

@@ -8,11 +8,11 @@ the server takes. Only wrap work that a failed attempt leaves undone, which is o
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from typing import TypeVar
 
 from stratus.core.exceptions import ServiceUnavailable
+from stratus.core.retry import with_backoff
 
 LOG = logging.getLogger(__name__)
 
@@ -28,15 +28,12 @@ class DatabaseUnavailable(ServiceUnavailable):
 
 def retry_on_outage(fn: Callable[[], T], *, what: str, within: float = OUTAGE_RETRY_SECONDS) -> T:
     """``fn()``, called again with backoff while it raises DatabaseUnavailable, for up to ``within`` seconds."""
-    deadline = time.monotonic() + within
-    delay = _FIRST_DELAY
-    while True:
-        try:
-            return fn()
-        except DatabaseUnavailable:
-            if time.monotonic() + delay > deadline:
-                LOG.error("%s: the database stayed unavailable for %.0f s; giving up", what, within)
-                raise
-            LOG.warning("%s: the database is unavailable; retrying in %.2f s", what, delay)
-            time.sleep(delay)  # backoff while the server restarts, bounded by the deadline
-            delay = min(delay * 2, _MAX_DELAY)
+    return with_backoff(
+        fn,
+        retryable=lambda exc: isinstance(exc, DatabaseUnavailable),
+        within=within,
+        first_delay=_FIRST_DELAY,
+        max_delay=_MAX_DELAY,
+        what=what,
+        log=LOG,
+    )
