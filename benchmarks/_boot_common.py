@@ -14,7 +14,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -240,6 +240,14 @@ def _sigterm(signum: int, frame: Any) -> None:
 def interrupt_on_sigterm() -> None:
     """SIGTERM unwinds like Ctrl-C, so every ``finally`` (test bed down, all-in-one cloud stop) still runs."""
     signal.signal(signal.SIGTERM, _sigterm)
+
+
+def run_cleanly(main: Callable[[], None]) -> None:
+    """Run a benchmark's ``main``; Ctrl-C (or SIGTERM, see above) ends it with one line, its cleanup done."""
+    try:
+        main()
+    except KeyboardInterrupt:
+        sys.exit("interrupted (what this run made has been removed)")
 
 
 @contextmanager

@@ -37,7 +37,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _boot_common import TestBed, console, delete_servers, interrupt_on_sigterm, machine_context, testbed  # noqa: E402
+from _boot_common import (  # noqa: E402
+    TestBed,
+    console,
+    delete_servers,
+    interrupt_on_sigterm,
+    machine_context,
+    run_cleanly,
+    testbed,
+)
 
 CIDR = "10.78.0.0/24"
 PREFIX = "10.78.0."
@@ -310,7 +318,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except KeyboardInterrupt:
-        sys.exit("interrupted (what this run made has been removed)")
+    run_cleanly(main)

@@ -33,6 +33,7 @@ from _boot_common import (  # noqa: E402
     interrupt_on_sigterm,
     machine_context,
     medians,
+    run_cleanly,
     testbed,
 )
 
@@ -120,7 +121,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except KeyboardInterrupt:
-        sys.exit("interrupted (what this run made has been removed)")
+    run_cleanly(main)
