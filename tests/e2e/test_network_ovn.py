@@ -21,6 +21,7 @@ import time
 import tomllib
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -253,42 +254,67 @@ def test_floating_ip_and_security_group_rules(ovn_cloud: LibvirtCloud) -> None:
     assert http_get(address, timeout=2) is None
 
 
+@contextmanager
+def icmp_allowed(cloud: LibvirtCloud) -> Iterator[None]:
+    """An ICMP ingress rule in the demo project's default group for the block, removed even if the block fails
+    (a rule left behind makes the next test's identical rule a 409)."""
+    rule = osc(cloud, "security group rule", "create", "--protocol", "icmp", "--ingress", "default", os_cloud=DEMO)
+    try:
+        yield
+    finally:
+        run(cloud, "security group rule", "delete", rule["id"], os_cloud=DEMO)
+
+
+def _nat_rows(cloud: LibvirtCloud, router: str) -> tuple[str, str]:
+    """The NB router's uuid and its NAT listing ("" when the router is not in the NB DB)."""
+    nb = f"--db=unix:{cloud.state_dir / 'ovn' / 'nb.sock'}"
+    name = "neutron-" + router
+    found = subprocess.run(["ovn-nbctl", nb, "--bare", "--columns=_uuid", "find", "Logical_Router", f'name="{name}"'],
+                           capture_output=True, text=True)  # fmt: skip
+    nat = subprocess.run(["ovn-nbctl", nb, "lr-nat-list", name], capture_output=True, text=True)
+    return found.stdout.strip(), nat.stdout if nat.returncode == 0 else ""
+
+
 def test_wiped_northbound_db_is_restored_without_an_api_call(ovn_cloud: LibvirtCloud) -> None:
     cloud = ovn_cloud
     address = STATE["fip"]
-    rule = osc(cloud, "security group rule", "create", "--protocol", "icmp", "--ingress", "default", os_cloud=DEMO)
-    assert wait_for(lambda: pings(address, wait=0.5), timeout=10) is not None
-    ovn = cloud.state_dir / "ovn"
-    pid = int((ovn / "ovsdb-nb.pid").read_text().split()[0])
-    (ovn / "nb.db").unlink()
-    os.kill(pid, signal.SIGKILL)
-    # the supervisor restarts the NB server on a new, empty file; the resync loop refills it
-    assert wait_for(lambda: (ovn / "nb.db").exists() and _nb_pid(ovn) not in (None, pid), timeout=10) is not None
-    took = wait_for(lambda: pings(address, wait=0.5), timeout=30, step=0.5)
-    assert took is not None, f"the floating IP did not answer within 30 s of wiping the NB DB\n{cloud.log_tail(60)}"
-    listed = subprocess.run(
-        ["ovn-nbctl", f"--db=unix:{ovn / 'nb.sock'}", "lr-nat-list", "neutron-" + router_id(cloud)],
-        capture_output=True,
-        text=True,
-    )
-    assert address in listed.stdout, listed.stdout + listed.stderr
-    run(cloud, "security group rule", "delete", rule["id"], os_cloud=DEMO)
+    router = router_id(cloud)
+    with icmp_allowed(cloud):
+        assert wait_for(lambda: pings(address, wait=0.5), timeout=10) is not None
+        before, _ = _nat_rows(cloud, router)
+        assert before, "the demo router is not in the NB DB before the wipe"
+        ovn = cloud.state_dir / "ovn"
+        pid = int((ovn / "ovsdb-nb.pid").read_text().split()[0])
+        (ovn / "nb.db").unlink()
+        os.kill(pid, signal.SIGKILL)
+        # the supervisor restarts the NB server on a new, empty file; the resync loop refills it
+        assert wait_for(lambda: (ovn / "nb.db").exists() and _nb_pid(ovn) not in (None, pid), timeout=10) is not None
+
+        def restored() -> bool:
+            uuid_now, nat = _nat_rows(cloud, router)
+            return bool(uuid_now) and uuid_now != before and address in nat
+
+        # first the rebuilt rows (a new router row holding the floating IP's NAT), then traffic through them:
+        # a ping alone could still be answered by flows ovn-controller kept from before the wipe
+        took = wait_for(restored, timeout=30, step=0.5)
+        assert took is not None, f"the router and its NAT were not back within 30 s\n{cloud.log_tail(60)}"
+        took = wait_for(lambda: pings(address, wait=0.5), timeout=30, step=0.5)
+        assert took is not None, f"the floating IP did not answer within 30 s of the rebuild\n{cloud.log_tail(60)}"
 
 
 def test_guests_come_back_after_the_cloud_restarts(ovn_cloud: LibvirtCloud) -> None:
     """``stratus down`` / ``up``: the guests that ran are booted again, on their taps, and answer again."""
     cloud = ovn_cloud
     address = STATE["fip"]
-    rule = osc(cloud, "security group rule", "create", "--protocol", "icmp", "--ingress", "default", os_cloud=DEMO)
-    assert wait_for(lambda: pings(address, wait=0.5), timeout=10) is not None
-    boots = console(cloud, STATE["b"]["id"]).count("STRATUS-TESTVM-BOOT")
-    stop_process(cloud.process, timeout=60)
-    cloud.start()
-    took = wait_for(lambda: pings(address, wait=0.5), timeout=120, step=0.5)
-    assert took is not None, f"the floating IP did not answer after the restart\n{cloud.log_tail(60)}"
-    assert console(cloud, STATE["b"]["id"]).count("STRATUS-TESTVM-BOOT") == boots + 1
-    assert osc(cloud, "server", "show", STATE["b"]["id"], os_cloud=DEMO)["status"] == "ACTIVE"
-    run(cloud, "security group rule", "delete", rule["id"], os_cloud=DEMO)
+    with icmp_allowed(cloud):
+        assert wait_for(lambda: pings(address, wait=0.5), timeout=10) is not None
+        boots = console(cloud, STATE["b"]["id"]).count("STRATUS-TESTVM-BOOT")
+        stop_process(cloud.process, timeout=60)
+        cloud.start()
+        took = wait_for(lambda: pings(address, wait=0.5), timeout=120, step=0.5)
+        assert took is not None, f"the floating IP did not answer after the restart\n{cloud.log_tail(60)}"
+        assert console(cloud, STATE["b"]["id"]).count("STRATUS-TESTVM-BOOT") == boots + 1
+        assert osc(cloud, "server", "show", STATE["b"]["id"], os_cloud=DEMO)["status"] == "ACTIVE"
 
 
 def _nb_pid(ovn: Any) -> int | None:
