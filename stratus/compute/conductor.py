@@ -108,7 +108,15 @@ class ConductorManager:
     def build_instances(self, ctx: dict[str, Any], request_spec: dict[str, Any]) -> None:
         """Claim a host for each instance and cast the build to it; instances that fit nowhere go to ERROR."""
         spec = RequestSpec.from_dict(request_spec)
-        for sel in self._scheduler.select_destinations(spec, on_claim=self._on_build_claim):
+        try:
+            selections = self._scheduler.select_destinations(spec, on_claim=self._on_build_claim)
+        except Exception as exc:  # e.g. the database stayed away: no instance of the request may stay in BUILD
+            LOG.exception("could not schedule the build of %s", ", ".join(spec.instance_uuids))
+            for uuid in spec.instance_uuids:
+                self._free_claim(uuid, unplace=True)
+                self._error(uuid, f"Build could not be scheduled: {exc}", None)
+            return
+        for sel in selections:
             try:
                 self._dispatch(ctx, spec, sel, failures=[])
             except Exception as exc:  # one instance's trouble must not strand the others in BUILD
@@ -168,6 +176,26 @@ class ConductorManager:
     def instance_update(self, host: str, instance_uuid: str, changes: dict[str, Any]) -> bool:
         """Set fields of an instance; vm_state 'deleted' also frees its allocations. False if it is gone."""
         return self._update(instance_uuid, changes)
+
+    def build_started(self, host: str, instance_uuid: str) -> bool:
+        """``host`` takes on the build: task 'spawning', only while the server is still building there.
+
+        False if it is gone, no longer building (an agent restart settled it already) or placed elsewhere
+        (rescheduled): the agent then drops the request, as Nova's ``expected_task_state`` check does.
+        """
+        payload = retry_on_outage(lambda: self._start_build(host, instance_uuid), what=f"starting {instance_uuid}")
+        if payload is None:
+            return False
+        self._publish(payload)
+        return True
+
+    def _start_build(self, host: str, instance_uuid: str) -> dict[str, Any] | None:
+        with self._db.session() as session:
+            inst = session.get(Instance, instance_uuid, with_for_update=True)
+            if inst is None or inst.deleted or inst.vm_state != "building" or inst.host != host:
+                return None
+            inst.task_state = "spawning"
+            return _payload(inst)
 
     def instance_fault(self, host: str, instance_uuid: str, message: str, details: str = "", code: int = 500) -> None:
         self._fault(instance_uuid, host, message, details=details, code=code)

@@ -89,6 +89,10 @@ class ConductorAPI:
             self._bus.call(CONDUCTOR_TOPIC, "instance_update", host=host, instance_uuid=instance_uuid, changes=changes)
         )
 
+    def build_started(self, host: str, instance_uuid: str) -> bool:
+        """``host`` takes on the build ('spawning'); False if the build is no longer this host's to run."""
+        return bool(self._bus.call(CONDUCTOR_TOPIC, "build_started", host=host, instance_uuid=instance_uuid))
+
     def instance_fault(self, host: str, instance_uuid: str, message: str, details: str = "", code: int = 500) -> None:
         self._bus.call(
             CONDUCTOR_TOPIC,

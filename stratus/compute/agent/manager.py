@@ -17,6 +17,7 @@ from dataclasses import replace
 from typing import Any
 
 from stratus.compute import messages
+from stratus.compute.agent.builds import BuildLedger
 from stratus.compute.agent.images import ImageSourceFactory
 from stratus.compute.agent.reporting import reliably
 from stratus.compute.agent.vif_events import VifEventRegistry
@@ -68,34 +69,26 @@ class ComputeAgentManager:
         self._images = images
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
-        self._building: set[str] = set()  # builds this process runs (the rest of 'spawning' ones were cut short)
+        self.builds = BuildLedger(host, conductor)
+        """The builds this process has taken on (the rest of the 'spawning' ones were cut short)."""
         self.vif_events = VifEventRegistry()
         self._vifs = VifPlugger(network_agent, self.vif_events, vif_plugging_timeout) if network_agent else None
 
     def build_and_run_instance(self, ctx: dict[str, Any], instance: dict[str, Any]) -> None:
-        """Plug, spawn, report. The task becomes 'spawning' first: after a crash of this process, the next
-        one knows which builds were cut short (``ComputeAgent._recover_interrupted``)."""
+        """Plug, spawn, report. The RPC server took the build on before its ack (``builds.accept``: task
+        'spawning'), so after a crash of this process the next one knows which builds were cut short
+        (``ComputeAgent._recover_interrupted``)."""
         spec = InstanceSpec.from_dict(instance)
-        with self._lock(spec.uuid), self._event(ctx, spec.uuid, "compute__do_build_and_run_instance") as ev:
-            with self._locks_guard:
-                self._building.add(spec.uuid)
-            try:
+        if not self.builds.taken(spec.uuid) and not self.builds.take(spec.uuid):
+            return  # called without the RPC server's accept, and no longer ours to run
+        try:
+            with self._lock(spec.uuid), self._event(ctx, spec.uuid, "compute__do_build_and_run_instance") as ev:
                 self._build(ctx, spec, ev)
-            finally:
-                with self._locks_guard:
-                    self._building.discard(spec.uuid)
-
-    def building(self) -> set[str]:
-        """The builds this process is running now."""
-        with self._locks_guard:
-            return set(self._building)
+        finally:
+            self.builds.finished(spec.uuid)
 
     def _build(self, ctx: dict[str, Any], spec: InstanceSpec, ev: _ActionEvent) -> None:
         what = f"{self._host}: reporting the build of {spec.uuid}"
-        if not reliably(lambda: self._conductor.instance_update(self._host, spec.uuid, task_state="spawning"),
-                        what=what):  # fmt: skip
-            LOG.info("%s: instance %s was deleted before its build started", self._host, spec.uuid)
-            return
         try:
             self._plug_vifs(spec)
             self._driver.spawn(spec, self._images(ctx))
@@ -496,7 +489,13 @@ class ComputeAgent:
     def start(self) -> None:
         self.driver.init_host(self.host)
         self.driver.set_event_listener(self._on_lifecycle_event)
-        self._server = self._bus.serve(AGENT_TOPIC, self.manager, server=self.host, workers=self._conf.agent_workers)
+        self._server = self._bus.serve(
+            AGENT_TOPIC,
+            self.manager,
+            server=self.host,
+            workers=self._conf.agent_workers,
+            accept=self.manager.builds.accept,
+        )
         self._events_server = self._bus.serve(EVENTS_TOPIC, _EventsEndpoint(self.manager), server=self.host, workers=1)
         self._registered = self._register()
         self._thread = threading.Thread(target=self._periodic, name=f"compute-agent-{self.host}", daemon=True)
@@ -562,8 +561,9 @@ class ComputeAgent:
         ``skip``: servers being evacuated away (their task belongs to the destination).
         """
         running = {g.uuid for g in self.driver.list_instances() if g.power_state == messages.RUNNING}
-        ours = self.manager.building()
-        for row in self._conductor.host_instances(self.host):
+        rows = self._conductor.host_instances(self.host)
+        ours = self.manager.builds.current()  # read after the rows: a build taken on meanwhile is in it
+        for row in rows:
             uuid = row["uuid"]
             if uuid in skip or uuid in ours:
                 continue

@@ -19,7 +19,7 @@ from stratus.core.bus.connection import ConsumerThread, Publisher, is_memory
 from stratus.core.bus.errors import BusUnavailable, MessagingTimeout
 from stratus.core.bus.notify import Subscription
 from stratus.core.bus.rpc import ReplyListener, unpack_reply
-from stratus.core.bus.server import RpcServer
+from stratus.core.bus.server import Accept, RpcServer
 
 
 class Bus:
@@ -135,14 +135,29 @@ class Bus:
 
     # RPC server
 
-    def serve(self, topic: str, endpoint: object, *, server: str | None = None, workers: int = 4) -> RpcServer:
+    def serve(
+        self,
+        topic: str,
+        endpoint: object,
+        *,
+        server: str | None = None,
+        workers: int = 4,
+        accept: Accept | None = None,
+    ) -> RpcServer:
         """Serve ``endpoint``'s public methods on ``topic``, ``topic.<server>`` and the topic's fanout.
 
         Returns once consuming. Each request runs ``endpoint.<method>(**kwargs)`` in one of ``workers``
-        threads; methods whose name starts with ``_`` cannot be called.
+        threads; methods whose name starts with ``_`` cannot be called. ``accept``: see ``RpcServer``.
         """
         rpc_server = RpcServer(
-            self.url, self.name, topic, endpoint, server=server, workers=workers, publisher=self._publisher
+            self.url,
+            self.name,
+            topic,
+            endpoint,
+            server=server,
+            workers=workers,
+            publisher=self._publisher,
+            accept=accept,
         )
         self._start(rpc_server)
         return rpc_server

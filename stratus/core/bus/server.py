@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -21,6 +22,9 @@ LOG = logging.getLogger(__name__)
 # How many recent request ids each server remembers to drop duplicates (a request resent by its publisher
 # after the broker's confirm was lost in a broker restart).
 SEEN_IDS = 10000
+
+Accept = Callable[[str, dict[str, Any]], bool]
+"""``accept(method, kwargs)``: run before a request's ack (see RpcServer)."""
 
 # A request that gets a worker within this long after receipt always runs (see _local_expiry).
 EXPIRY_GRACE = 0.05
@@ -43,6 +47,10 @@ class RpcServer(ConsumerThread):
     request the publisher resent because its confirm was lost carries the same ``message_id`` and is dropped
     here (the last SEEN_IDS ids are remembered). The price of at-most-once: a request acked by a server that
     dies before running it is lost; the caller of a ``call`` then gets MessagingTimeout.
+
+    ``accept(method, kwargs)``, if given, runs in the consumer thread once a worker is free and before the
+    ack: a server records there what it takes on (a crash before the ack leaves the request with the broker,
+    which delivers it again). False drops the request; an exception is logged and the request runs anyway.
     """
 
     def __init__(
@@ -55,6 +63,7 @@ class RpcServer(ConsumerThread):
         server: str | None,
         workers: int,
         publisher: Publisher,
+        accept: Accept | None = None,
     ):
         super().__init__(url, name=f"bus-server-{topology.rpc_routing_key(topic, server)}")
         if workers < 1:
@@ -62,6 +71,7 @@ class RpcServer(ConsumerThread):
         self.topic = topic
         self.server = server
         self.endpoint = endpoint
+        self._accept = accept
         self.prefetch_count = workers
         self._bus_name = bus_name
         self._publisher = publisher
@@ -83,27 +93,41 @@ class RpcServer(ConsumerThread):
         expires = _local_expiry(body, same_clock=self._same_clock)
         self._free.acquire()
         try:
-            message.ack()
-            if self._duplicate(body.get("message_id")):
+            message_id = body.get("message_id")
+            if isinstance(message_id, str) and message_id in self._seen:
+                message.ack()
                 LOG.warning("%s: dropping duplicate request %s", self.name, body.get("method"))
                 self._free.release()
                 return
+            if not self._accepted(body):
+                message.ack()
+                self._free.release()
+                return
+            message.ack()
+            self._remember(message_id)
             properties = dict(message.properties)
             self._pool.submit(self._dispatch, body, properties, expires)
         except BaseException:
             self._free.release()
             raise
 
-    def _duplicate(self, message_id: object) -> bool:
-        """Remember ``message_id``; True if it was seen already. Called in the consumer thread only."""
-        if not isinstance(message_id, str):
-            return False
-        if message_id in self._seen:
+    def _accepted(self, body: dict[str, Any]) -> bool:
+        if self._accept is None:
             return True
+        method = str(body.get("method", ""))
+        try:
+            return self._accept(method, dict(body.get("kwargs") or {}))
+        except Exception:  # the handler meets the same trouble and reports it its own way
+            LOG.exception("%s: accepting request %s failed; running it anyway", self.name, method)
+            return True
+
+    def _remember(self, message_id: object) -> None:
+        """Remember an acked request's id (a resend of it is then dropped). Called in the consumer thread only."""
+        if not isinstance(message_id, str):
+            return
         self._seen[message_id] = None
         if len(self._seen) > SEEN_IDS:
             self._seen.popitem(last=False)
-        return False
 
     def _dispatch(self, body: dict[str, Any], properties: dict[str, Any], expires: float | None) -> None:
         try:

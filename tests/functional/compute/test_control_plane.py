@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from stratus.compute import messages, models
 from stratus.compute.messages import ImageSpec, InstanceSpec, RequestSpec
+from stratus.core.db import DatabaseUnavailable
 from stratus.image import formats
 from tests.functional.compute.control_plane import PROJECT, USER, ControlPlane, flavor
 
@@ -156,6 +157,24 @@ def test_no_valid_host_says_why_per_filter(plane: ControlPlane) -> None:
     inst = plane.wait_settled([uuid])[uuid]
     assert inst.vm_state == "error"
     assert plane.faults(uuid)[-1].message == "No valid host: 3 hosts: 2 lacked RAM (need 8192 MB), 1 disabled"
+
+
+def test_a_scheduling_failure_ends_every_instance_of_the_request_in_error(
+    plane: ControlPlane, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database staying away longer than the conductor's retries: no instance is left in BUILD."""
+    conductor = plane.workers.conductor
+    assert conductor is not None
+
+    def database_gone(*args: object, **kwargs: object) -> None:
+        raise DatabaseUnavailable("The database is unavailable")
+
+    monkeypatch.setattr(conductor._scheduler, "select_destinations", database_gone)
+    uuids = plane.boot(2, SMALL)
+    rows = plane.wait_settled(uuids)
+    assert [(r.vm_state, r.task_state, r.host) for r in rows.values()] == [("error", None, None)] * 2
+    for uuid in uuids:
+        assert plane.faults(uuid)[-1].message == "Build could not be scheduled: The database is unavailable"
 
 
 def test_availability_zone_requested_host_and_image_properties(plane: ControlPlane) -> None:
@@ -324,6 +343,13 @@ def test_agent_restart_settles_only_the_builds_it_cut_short(plane: ControlPlane)
     pending = plane.instances([queued])[queued]
     assert (pending.vm_state, pending.task_state, pending.host) == ("building", "scheduling", "cp-1")
     assert not plane.faults(queued)
+
+    # the broker then delivers the requests again (never acked); the one settled meanwhile is not built
+    for uuid in (cut_short, queued):
+        plane.agents.build_and_run_instance(CTX, "cp-1", spec_of(plane.instances([uuid])[uuid]))
+    assert plane.wait_for([queued], lambda i: i.vm_state != "building")[queued].vm_state == "active"
+    assert plane.instances([cut_short])[cut_short].vm_state == "error"
+    assert cut_short not in {g.uuid for g in driver.list_instances()}
 
 
 def test_action_events_recorded(plane: ControlPlane) -> None:

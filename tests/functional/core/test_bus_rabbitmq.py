@@ -8,6 +8,7 @@ from __future__ import annotations
 import socket
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -98,3 +99,28 @@ def test_publisher_reconnects(bus: Bus, server_bus: Bus) -> None:
     for producer in list(bus._publisher._idle.queue):
         _kill(producer.connection)
     assert bus.call(topic, "add", a=2, b=3) == 5
+
+
+def test_a_request_whose_server_lost_the_broker_before_its_ack_is_delivered_again(
+    bus: Bus, server_bus: Bus, topic: str
+) -> None:
+    """What the ack waits for: a server that dies (here: loses its connection) after ``accept`` took a request
+    on but before the ack gets it again, so no request is lost between the two (memory:// has no such
+    redelivery, hence only here)."""
+    endpoint = Recorder()
+    accepted: list[int] = []
+    server = None
+
+    def accept(method: str, kwargs: dict[str, Any]) -> bool:
+        accepted.append(kwargs["n"])
+        if len(accepted) == 1:
+            assert server is not None
+            server.connection.close()  # the ack that follows cannot reach the broker
+        return True
+
+    server = server_bus.serve(topic, endpoint, workers=1, accept=accept)
+    bus.cast(topic, "poke", n=1)
+    assert wait_until(lambda: len(endpoint.calls) >= 1)
+    assert bus.call(topic, "add", a=0, b=0) == 0
+    assert accepted[:2] == [1, 1], "the request was not delivered again"
+    assert [kwargs["n"] for name, kwargs in endpoint.calls if name == "poke"] == [1]

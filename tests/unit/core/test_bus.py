@@ -334,6 +334,28 @@ def test_failing_callback_does_not_stop_the_subscription(bus: Bus, server_bus: B
 # lifecycle
 
 
+def test_accept_sees_each_request_before_it_runs_and_can_drop_it(bus: Bus, server_bus: Bus, topic: str) -> None:
+    endpoint = Recorder()
+    seen: list[tuple[str, dict[str, Any], int]] = []
+
+    def accept(method: str, kwargs: dict[str, Any]) -> bool:
+        seen.append((method, kwargs, len(endpoint.calls)))  # how many requests had run by then
+        return kwargs.get("n") != 2
+
+    server_bus.serve(topic, endpoint, workers=1, accept=accept)
+    for n in (1, 2, 3):
+        bus.cast(topic, "poke", n=n)
+    assert bus.call(topic, "add", a=1, b=1) == 2  # one worker, one queue: the casts before it were handled
+    assert [kwargs["n"] for name, kwargs in endpoint.calls if name == "poke"] == [1, 3]
+    assert [(m, k) for m, k, _ in seen] == [
+        ("poke", {"n": 1}),
+        ("poke", {"n": 2}),
+        ("poke", {"n": 3}),
+        ("add", {"a": 1, "b": 1}),
+    ]
+    assert [ran for _, _, ran in seen] == [0, 1, 1, 2], "accept ran after its request, not before"
+
+
 def test_stop_waits_for_in_flight_handlers(bus: Bus, server_bus: Bus, topic: str) -> None:
     started, release, finished = threading.Event(), threading.Event(), threading.Event()
 
