@@ -349,23 +349,30 @@ class ConductorManager:
         """Create/bind the ports on ``host`` (or move them there on a reschedule); None if the build ends here."""
         assert self._ports is not None
 
-        def read() -> tuple[Any, list[Any], str, str | None] | None:
+        def read() -> tuple[Any, list[Any], str, str | None, list[Any]] | None:
             with self._db.reader() as session:
                 inst = session.get(Instance, instance.uuid)
                 if inst is None or inst.deleted:
                     return None
-                return inst.requested_networks, list(inst.network_info or []), inst.project_id, inst.availability_zone
+                bound = list(inst.network_info or [])
+                groups = list(inst.security_groups or [])
+                return inst.requested_networks, bound, inst.project_id, inst.availability_zone, groups
 
         found = retry_on_outage(read, what=f"reading the ports of {instance.uuid}")
         if found is None:
             return None
-        requested, bound, project_id, zone = found
+        requested, bound, project_id, zone, groups = found
         try:
             if bound:
                 info = self._ports.rebind(bound, host)
             else:
                 info = self._ports.allocate(
-                    instance_uuid=instance.uuid, project_id=project_id, host=host, zone=zone, requested=requested
+                    instance_uuid=instance.uuid,
+                    project_id=project_id,
+                    host=host,
+                    zone=zone,
+                    requested=requested,
+                    security_groups=groups,
                 )
         except PortAllocationError as exc:
             LOG.warning("ports of %s could not be bound on %s: %s", instance.uuid, host, exc)

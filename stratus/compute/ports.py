@@ -40,6 +40,39 @@ def usable_networks(networks: list[dict[str, Any]], project_id: str) -> list[dic
     return sorted(own + shared, key=lambda n: n["id"])
 
 
+class SecurityGroupNotFound(Exception):
+    def __init__(self, name: str, project_id: str):
+        super().__init__(f"Security group {name} not found for project {project_id}.")
+
+
+class SecurityGroupAmbiguous(Exception):
+    def __init__(self, name: str):
+        super().__init__(f"Multiple security groups found matching '{name}'. Use an ID to be more specific.")
+
+
+def security_group_ids(
+    requested: list[dict[str, Any]] | None, project_id: str, lookup: Callable[[], list[dict[str, Any]]]
+) -> list[str] | None:
+    """The ids of a server's security groups (given by name or id, as Nova accepts) among its project's.
+
+    None when it asks for just ``default``: a port created without groups gets its project's default
+    group, so nothing needs looking up. ``lookup`` lists the groups the caller can see.
+    """
+    names = [g.get("name") or "" for g in requested or []]
+    if not names or names == ["default"]:
+        return None
+    groups = [g for g in lookup() if g.get("project_id") in (project_id, None)]
+    ids = []
+    for name in names:
+        matches = [g for g in groups if g["id"] == name] or [g for g in groups if g.get("name") == name]
+        if not matches:
+            raise SecurityGroupNotFound(name, project_id)
+        if len(matches) > 1:
+            raise SecurityGroupAmbiguous(name)
+        ids.append(matches[0]["id"])
+    return list(dict.fromkeys(ids))
+
+
 def client_error_message(exc: NetworkClientError, *, network_id: str = "", port_id: str = "", ip: str = "") -> str:
     """Nova's wording for what the network API refused."""
     if exc.type == "NetworkNotFound" or (exc.status == 404 and network_id and not port_id):
@@ -145,17 +178,27 @@ class InstancePorts:
     # bind
 
     def allocate(
-        self, *, instance_uuid: str, project_id: str, host: str, zone: str | None, requested: Any
+        self,
+        *,
+        instance_uuid: str,
+        project_id: str,
+        host: str,
+        zone: str | None,
+        requested: Any,
+        security_groups: list[dict[str, Any]] | None = None,
     ) -> list[dict[str, Any]]:
         """Create or bind the ports of ``requested`` ("auto", "none" or the API's list) on ``host``.
 
-        Returns ``network_info``. On any failure the ports created so far are deleted, the ones
+        The ports it creates get the server's ``security_groups`` (ports the user gave keep theirs, as in
+        Nova). Returns ``network_info``. On any failure the ports created so far are deleted, the ones
         bound are unbound, and PortAllocationError says why.
         """
         done: list[dict[str, Any]] = []
         try:
-            for req in self._resolve(project_id, requested):
-                done.append(self._bind_one(instance_uuid, project_id, host, zone or self._zone, req))
+            wanted = self._resolve(project_id, requested)
+            groups = self._group_ids(project_id, security_groups) if wanted else None
+            for req in wanted:
+                done.append(self._bind_one(instance_uuid, project_id, host, zone or self._zone, req, groups))
         except PortAllocationError:
             self.release(instance_uuid, done)
             raise
@@ -172,7 +215,23 @@ class InstancePorts:
             return [{"uuid": usable[0]["id"]}] if len(usable) == 1 else []
         return list(requested)
 
-    def _bind_one(self, instance_uuid: str, project_id: str, host: str, zone: str, req: dict[str, Any]) -> Any:
+    def _group_ids(self, project_id: str, requested: list[dict[str, Any]] | None) -> list[str] | None:
+        try:
+            return security_group_ids(
+                requested, project_id, lambda: self._call(lambda c: c.list_security_groups(project_id=project_id))
+            )
+        except (SecurityGroupNotFound, SecurityGroupAmbiguous) as exc:  # deleted since the API checked it
+            raise PortAllocationError(str(exc)) from None
+
+    def _bind_one(
+        self,
+        instance_uuid: str,
+        project_id: str,
+        host: str,
+        zone: str,
+        req: dict[str, Any],
+        security_groups: list[str] | None = None,
+    ) -> Any:
         owner = f"compute:{zone}"
         if req.get("port"):
             port_id = req["port"]
@@ -198,6 +257,7 @@ class InstancePorts:
                     host_id=host,
                     project_id=project_id,
                     fixed_ips=[{"ip_address": ip}] if ip else None,
+                    security_groups=security_groups,
                 )
             )
         except NetworkClientError as exc:

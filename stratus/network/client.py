@@ -142,6 +142,9 @@ class NetworkClient:
     def list_networks(self, **filters: str) -> list[dict[str, Any]]:
         return self._call("GET", "/v2.0/networks", params=filters)["networks"]  # type: ignore[no-any-return]
 
+    def list_security_groups(self, **filters: str) -> list[dict[str, Any]]:
+        return self._call("GET", "/v2.0/security-groups", params=filters)["security_groups"]  # type: ignore[no-any-return]
+
     def show_network(self, network_id: str) -> dict[str, Any]:
         return self._call("GET", f"/v2.0/networks/{network_id}")["network"]  # type: ignore[no-any-return]
 

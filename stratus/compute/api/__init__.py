@@ -26,6 +26,7 @@ def create_app(service: ComputeService) -> FastAPI:
         instance_actions,
         instance_usage_audit_log,
         interfaces,
+        ips,
         keypairs,
         limits,
         migrations,
@@ -45,6 +46,7 @@ def create_app(service: ComputeService) -> FastAPI:
         title="Stratus Compute",
         render_error=nova_error,
         max_body_bytes=service.config.core.max_request_body_bytes,
+        extra_request_id_headers=("x-compute-request-id",),  # Nova sends both; Tempest checks this one
     )
     app.add_middleware(MicroversionMiddleware)
     app.state.service = service
@@ -53,6 +55,7 @@ def create_app(service: ComputeService) -> FastAPI:
         servers,
         server_actions,
         server_metadata,
+        ips,
         instance_actions,
         flavors,
         flavor_access,

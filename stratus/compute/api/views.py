@@ -59,21 +59,19 @@ def server_brief(request: Request, rec: ServerRecord) -> dict[str, Any]:
     return {"id": rec.inst.uuid, "name": rec.inst.display_name, "links": links(request, "servers", rec.inst.uuid)}
 
 
-def addresses(network_info: list[Any]) -> dict[str, list[dict[str, Any]]]:
-    """``{network label: [{addr, version, OS-EXT-IPS:type, OS-EXT-IPS-MAC:mac_addr}]}``."""
+def addresses(network_info: list[Any], *, extended: bool = True) -> dict[str, list[dict[str, Any]]]:
+    """``{network label: [{addr, version, OS-EXT-IPS:type, OS-EXT-IPS-MAC:mac_addr}]}``; without the
+    ``OS-EXT-IPS`` keys when not ``extended`` (the ips API, and PUT and rebuild answers before 2.75)."""
     result: dict[str, list[dict[str, Any]]] = {}
     for port in network_info or []:
         label = port.get("network_label") or port.get("network_name") or port.get("network_id") or "network"
         for ip in port.get("ips", []):
             address = ip.get("address", "")
-            result.setdefault(label, []).append(
-                {
-                    "addr": address,
-                    "version": 6 if ":" in address else 4,
-                    "OS-EXT-IPS:type": ip.get("type", "fixed"),
-                    "OS-EXT-IPS-MAC:mac_addr": port.get("mac_address", ""),
-                }
-            )
+            entry: dict[str, Any] = {"version": 6 if ":" in address else 4, "addr": address}
+            if extended:
+                entry["OS-EXT-IPS:type"] = ip.get("type", "fixed")
+                entry["OS-EXT-IPS-MAC:mac_addr"] = port.get("mac_address", "")
+            result.setdefault(label, []).append(entry)
     return result
 
 
@@ -124,7 +122,7 @@ def server_detail(
         "flavor": flavor_of_server(request, inst.flavor or {}, version),
         "created": iso(inst.created_at),
         "updated": iso(inst.updated_at),
-        "addresses": addresses(inst.network_info),
+        "addresses": addresses(inst.network_info, extended=full),
         "accessIPv4": inst.access_ip_v4 or "",
         "accessIPv6": inst.access_ip_v6 or "",
         "links": links(request, "servers", inst.uuid),

@@ -50,11 +50,14 @@ def parse_requested(networks: Any, *, required: bool) -> Any:
 class NetworkBinder(Protocol):
     """What the compute API needs of the network service (``network_binder.NetworkApiBinder``)."""
 
-    def validate(self, ctx: RequestContext, requested: Any, count: int) -> Any:
-        """Check with the user's token that ``count`` servers may use the requested networks/ports.
+    def validate(
+        self, ctx: RequestContext, requested: Any, count: int, security_groups: list[dict[str, Any]] | None = None
+    ) -> Any:
+        """Check with the user's token that ``count`` servers may use the requested networks/ports and groups.
 
         Returns what the instances store as ``requested_networks`` ("auto" resolved). Raises BadRequest
-        (unknown network or port), Conflict (port in use, ambiguous "auto") or Forbidden.
+        (unknown network, port or security group), Conflict (port in use, ambiguous "auto" or group name)
+        or Forbidden.
         """
         ...
 
@@ -70,7 +73,9 @@ class NetworkBinder(Protocol):
 class NoNetwork:
     """No network service configured: accept the request, bind nothing, show no addresses."""
 
-    def validate(self, ctx: RequestContext, requested: Any, count: int) -> Any:
+    def validate(
+        self, ctx: RequestContext, requested: Any, count: int, security_groups: list[dict[str, Any]] | None = None
+    ) -> Any:
         return requested
 
     def release(self, ctx: RequestContext, instance_uuid: str, network_info: list[dict[str, Any]]) -> None:

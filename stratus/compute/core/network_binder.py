@@ -14,7 +14,13 @@ from typing import Any
 
 import httpx
 
-from stratus.compute.ports import InstancePorts, usable_networks
+from stratus.compute.ports import (
+    InstancePorts,
+    SecurityGroupAmbiguous,
+    SecurityGroupNotFound,
+    security_group_ids,
+    usable_networks,
+)
 from stratus.core.context import RequestContext
 from stratus.core.exceptions import BadRequest, Conflict, Forbidden, ServiceUnavailable
 from stratus.network.client import NetworkClient, NetworkClientError
@@ -39,9 +45,12 @@ class NetworkApiBinder:
     def _client(self, ctx: RequestContext) -> NetworkClient:
         return NetworkClient(self.network_url, ctx.token or "", transport=self._transport)
 
-    def validate(self, ctx: RequestContext, requested: Any, count: int) -> Any:
+    def validate(
+        self, ctx: RequestContext, requested: Any, count: int, security_groups: list[dict[str, Any]] | None = None
+    ) -> Any:
         try:
             with self._client(ctx) as client:
+                self._check_security_groups(ctx, client, security_groups)
                 if requested == "none":
                     return "none"
                 if requested == "auto":
@@ -54,6 +63,16 @@ class NetworkApiBinder:
                 return requested
         except httpx.HTTPError as exc:
             raise ServiceUnavailable(f"The network service is unreachable: {exc}") from None
+
+    @staticmethod
+    def _check_security_groups(ctx: RequestContext, client: NetworkClient, groups: list[dict[str, Any]] | None) -> None:
+        """Each named group exists in the user's project (Nova: 400 SecurityGroupNotFoundForProject)."""
+        try:
+            security_group_ids(groups, ctx.project_id or "", lambda: _or_unavailable(client.list_security_groups))
+        except SecurityGroupNotFound as exc:
+            raise BadRequest(str(exc)) from None
+        except SecurityGroupAmbiguous as exc:
+            raise Conflict(str(exc)) from None
 
     def _auto(self, ctx: RequestContext, client: NetworkClient) -> Any:
         usable = usable_networks(_or_unavailable(client.list_networks), ctx.project_id or "")

@@ -55,6 +55,16 @@ class CreateRequest:
     config_drive: bool
     security_groups: list[dict[str, str]]
     tags: list[str]
+    admin_pass: str | None = None
+
+
+def _admin_pass(value: Any) -> str | None:
+    """The password the user chose, if any (never echoed back in an error)."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > 255:
+        raise BadRequest("Invalid input for field/attribute adminPass. Must be a string of at most 255 characters.")
+    return value
 
 
 def ref_id(ref: Any, name: str) -> str:
@@ -205,6 +215,7 @@ def parse_create(body: Any, version: Any) -> CreateRequest:
         config_drive=config_drive in (True, "true", "True", "1", 1),
         security_groups=[{"name": g["name"]} for g in sgs],
         tags=list(tags),
+        admin_pass=_admin_pass(s.get("adminPass")),
     )
 
 
@@ -228,7 +239,9 @@ class ServerManager:
         if req.host or req.node:
             self._enforce(ctx, "create:forced_host", ctx.project_id)
         image = self.deps.images.get_active(ctx, req.image_id)
-        req.requested_networks = self.deps.network.validate(ctx, req.requested_networks, req.max_count)
+        req.requested_networks = self.deps.network.validate(
+            ctx, req.requested_networks, req.max_count, req.security_groups
+        )
         reservation_id = "r-" + secrets.token_hex(4)
         with self.deps.db.session() as session:
             flavor = self._flavor_for_boot(session, ctx, req.flavor_ref, image)
@@ -381,7 +394,7 @@ class ServerManager:
             if group is not None:
                 session.add(models.ServerGroupMember(group_uuid=group.uuid, instance_uuid=inst.uuid))
             record_action(session, ctx, inst.uuid, "create")
-            made.append((inst, secrets.token_urlsafe(9)))
+            made.append((inst, req.admin_pass or secrets.token_urlsafe(9)))
         return made
 
     def _build(

@@ -178,9 +178,44 @@ def test_server_on_a_network_gets_a_bound_port_and_addresses(napi: NetApi) -> No
     assert napi.ok("GET", f"/servers/{server['id']}/os-interface/{port['id']}")["interfaceAttachment"] == iface
     assert napi("GET", f"/servers/{server['id']}/os-interface/{uuid.uuid4()}").status_code == 404
     assert napi("GET", f"/servers/{server['id']}/os-interface", "member-b").status_code == 404
+    # GET /servers/{id}/ips: the same addresses, version and address only, per network label
+    label = "net-10.0.0.0/24"
+    assert napi.ok("GET", f"/servers/{server['id']}/ips") == {"addresses": {label: [{"version": 4, "addr": ip}]}}
+    assert napi.ok("GET", f"/servers/{server['id']}/ips/{label}") == {label: [{"version": 4, "addr": ip}]}
+    assert napi("GET", f"/servers/{server['id']}/ips/elsewhere").status_code == 404
+    assert napi("GET", f"/servers/{server['id']}/ips", "member-b").status_code == 404
+    # PUT answers (and rebuild ones) leave the OS-EXT-IPS keys out before 2.75, as Nova's do
+    renamed = napi.ok("PUT", f"/servers/{server['id']}", json={"server": {"name": "renamed"}})["server"]
+    assert renamed["addresses"] == {label: [{"version": 4, "addr": ip}]}
+    renamed = napi.ok("PUT", f"/servers/{server['id']}", version="2.75", json={"server": {"name": "again"}})["server"]
+    assert renamed["addresses"] == server["addresses"]
     napi.ok("DELETE", f"/servers/{server['id']}", status=204)
     napi.wait_gone(server["id"])
     wait_for(lambda: not napi.ports_of(server["id"]), "the port to be deleted")
+
+
+def test_the_servers_security_groups_guard_its_ports(napi: NetApi) -> None:
+    net = napi.network_with_subnet()
+    web = napi.n("POST", "/v2.0/security-groups", status=201, json={"security_group": {"name": "web"}})
+    web_id = web["security_group"]["id"]
+    others = napi.n("POST", "/v2.0/security-groups", "member-b", 201, json={"security_group": {"name": "theirs"}})
+    # by name and by id, as Nova accepts; the port compute creates is in exactly those groups
+    server = napi.active(networks=[{"uuid": net}], security_groups=[{"name": "web"}, {"name": web_id}])
+    (port,) = napi.ports_of(server["id"])
+    assert port["security_groups"] == [web_id]
+    assert [g["name"] for g in napi.server(server["id"])["security_groups"]] == ["web", web_id]
+    # without groups: the project's default one
+    plain = napi.active(networks=[{"uuid": net}])
+    default = napi.n("GET", "/v2.0/security-groups?name=default")["security_groups"][0]["id"]
+    assert napi.ports_of(plain["id"])[0]["security_groups"] == [default]
+    # a group that does not exist, or is another project's: 400 and no server
+    before = len(napi.ok("GET", "/servers")["servers"])
+    for missing in ("nosuch", others["security_group"]["id"]):
+        server = {"name": "x", "imageRef": napi.image_id, "flavorRef": napi.flavor_id, "networks": [{"uuid": net}]}
+        resp = napi("POST", "/servers", json={"server": {**server, "security_groups": [{"name": missing}]}})
+        assert resp.status_code == 400, resp.text
+        assert resp.json()["badRequest"]["message"] == f"Security group {missing} not found for project {PROJECT_A}."
+    assert len(napi.ok("GET", "/servers")["servers"]) == before
 
 
 def test_fixed_ip_and_user_port_is_unbound_not_deleted(napi: NetApi) -> None:

@@ -29,6 +29,15 @@ def test_create_returns_location_and_version_headers(api: Api) -> None:
     assert resp.headers["Location"].endswith(f"/v2.1/servers/{resp.json()['server']['id']}")
     assert resp.headers["OpenStack-API-Version"] == "compute 2.47"
     assert "OpenStack-API-Version" in resp.headers["Vary"]
+    assert len(resp.json()["server"]["adminPass"]) >= 8  # generated when the user gives none
+    server = {"name": "y", "imageRef": api.image_id, "flavorRef": api.flavor_id, "networks": "auto"}
+    chosen = api("POST", "/servers", json={"server": {**server, "adminPass": "s3cret-Pa55"}})
+    assert chosen.status_code == 202 and chosen.json()["server"]["adminPass"] == "s3cret-Pa55"
+    bad = api("POST", "/servers", json={"server": {**server, "adminPass": 42}})
+    assert bad.status_code == 400 and "adminPass" in bad.json()["badRequest"]["message"]
+    # one request id, under Nova's two names
+    assert resp.headers["x-compute-request-id"] == resp.headers["x-openstack-request-id"]
+    assert resp.headers["x-compute-request-id"].startswith("req-")
 
 
 def test_bad_create_bodies_are_400_and_create_nothing(api: Api) -> None:
