@@ -41,6 +41,8 @@ RULES: list[Rule] = [
     *_rules("os-instance-actions:", "list show events", PROJECT_READER),
     *_rules("os-attach-interfaces:", "list show", PROJECT_READER),
     *_rules("ips:", "index show", PROJECT_READER),
+    *_rules("os-server-tags:", "index show", PROJECT_READER),
+    *_rules("os-server-tags:", "update update_all delete delete_all", PROJECT_MEMBER),
     *_rules("os-instance-actions:", "events:details", ADMIN, "Event tracebacks and hosts."),
     *_rules("", "os-extended-server-attributes", ADMIN, "OS-EXT-SRV-ATTR fields of a server."),
     *_rules("os-flavor-manage:", "create update delete", ADMIN),

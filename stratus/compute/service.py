@@ -22,6 +22,7 @@ from stratus.compute.core.network import NetworkBinder, NoNetwork
 from stratus.compute.core.network_binder import NetworkApiBinder
 from stratus.compute.core.quotas import QuotaManager
 from stratus.compute.core.server_groups import ServerGroupManager
+from stratus.compute.core.server_tags import ServerTagsManager
 from stratus.compute.core.servers import ServerManager
 from stratus.compute.metadata import create_metadata_app
 from stratus.compute.ports import InstancePorts
@@ -75,6 +76,7 @@ class ComputeService:
         self.servers = ServerManager(deps)
         self.actions = ActionManager(deps)
         self.metadata = MetadataManager(deps)
+        self.tags = ServerTagsManager(deps)
         self.instance_actions = InstanceActionManager(deps)
         self.flavors = FlavorManager(deps)
         self.keypairs = KeyPairManager(deps)

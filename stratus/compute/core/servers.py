@@ -588,7 +588,22 @@ def _matches(inst: models.Instance, params: dict[str, str]) -> bool:
         raise BadRequest(f"Invalid regular expression in filter: {exc}") from None
     if params.get("flavor") and (inst.flavor or {}).get("flavorid") != ref_id(params["flavor"], "flavor"):
         return False
-    return True
+    return _tags_match(set(inst.tags or []), params)
+
+
+def _tags_match(tags: set[str], params: dict[str, str]) -> bool:
+    """Nova's tag filters (2.26): ``tags`` all, ``tags-any`` one, ``not-tags`` not all, ``not-tags-any`` none."""
+
+    def wanted(name: str) -> set[str]:
+        return {t for t in params.get(name, "").split(",") if t}
+
+    if wanted("tags") and not wanted("tags") <= tags:
+        return False
+    if wanted("tags-any") and not wanted("tags-any") & tags:
+        return False
+    if wanted("not-tags") and wanted("not-tags") <= tags:
+        return False
+    return not (wanted("not-tags-any") & tags)
 
 
 __all__ = ["Forbidden", "ServerManager", "check_lock", "soft_delete"]
