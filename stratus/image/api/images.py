@@ -66,3 +66,11 @@ def deactivate(image_id: str, request: Request, ctx: RequestContext = Context) -
 def reactivate(image_id: str, request: Request, ctx: RequestContext = Context) -> Response:
     get_service(request).images.reactivate(ctx, image_id)
     return Response(status_code=204)
+
+
+@router.get("/{image_id}/tasks")
+def image_tasks(image_id: str, request: Request, ctx: RequestContext = Context) -> dict[str, Any]:
+    """The image's import tasks (Glance 2.12). Uploads here are synchronous and there is no task API, so an
+    image visible to the caller never has any; one it cannot see is a 404."""
+    get_service(request).images.show(ctx, image_id)
+    return {"tasks": []}

@@ -232,3 +232,13 @@ def test_os_glance_properties_are_reserved(api: Api) -> None:
 def test_an_empty_image_id_is_404(api: Api) -> None:
     for method in ("GET", "DELETE"):
         assert api(method, "/v2/images/", follow_redirects=False).status_code == 404
+
+
+def test_an_images_tasks_list_is_empty_and_scoped(api: Api) -> None:
+    """Uploads are synchronous here (no import tasks), so an image has none; another project's private image
+    is a 404, as for any read of it."""
+    image = api.create()
+    resp = api("GET", f"/v2/images/{image['id']}/tasks")
+    assert resp.status_code == 200 and resp.json() == {"tasks": []}
+    assert api("GET", f"/v2/images/{image['id']}/tasks", as_="member-b").status_code == 404
+    assert api("GET", "/v2/images/00000000-0000-0000-0000-000000000000/tasks").status_code == 404
