@@ -23,8 +23,9 @@ if TYPE_CHECKING:
     from stratus.identity.service import IdentityService
 
 INTERFACES = ("public", "internal", "admin")
-ROLE_CHAIN = ("admin", "member", "reader")
-"""Each role implies the next one (admin -> member -> reader)."""
+ROLE_CHAIN = ("admin", "manager", "member", "reader")
+"""Each role implies the next one (admin -> manager -> member -> reader), as Keystone's bootstrap makes them
+since 2024.1 (``manager``: a project manager, between admin and member)."""
 
 
 @dataclass
@@ -36,6 +37,7 @@ class BootstrapResult:
     reader_role_id: str
     member_role_id: str
     admin_role_id: str
+    manager_role_id: str
     domain_id: str = DEFAULT_DOMAIN_ID
 
 
@@ -87,6 +89,7 @@ def bootstrap(
             reader_role_id=role_ids["reader"],
             member_role_id=role_ids["member"],
             admin_role_id=role_ids["admin"],
+            manager_role_id=role_ids["manager"],
         )
 
 

@@ -17,7 +17,7 @@ def _role(client: TestClient, token: str, **role: object) -> dict:
 def test_bootstrap_roles_and_filters(client: TestClient, admin_token: str) -> None:
     h = auth_headers(admin_token)
     roles = client.get("/v3/roles", headers=h).json()["roles"]
-    assert sorted(r["name"] for r in roles) == ["admin", "member", "reader", "service"]
+    assert sorted(r["name"] for r in roles) == ["admin", "manager", "member", "reader", "service"]
     assert all(r["domain_id"] is None for r in roles)
     assert [r["name"] for r in client.get("/v3/roles?name=reader", headers=h).json()["roles"]] == ["reader"]
 
@@ -60,7 +60,8 @@ def test_implied_roles(client: TestClient, admin_token: str, boot: BootstrapResu
     rules = client.get("/v3/role_inferences", headers=h).json()["role_inferences"]
     pairs = {(r["prior_role"]["id"], i["id"]) for r in rules for i in r["implies"]}
     assert (a["id"], b["id"]) in pairs
-    assert (boot.admin_role_id, boot.member_role_id) in pairs and (boot.member_role_id, boot.reader_role_id) in pairs
+    for prior, implied in (("admin", "manager"), ("manager", "member"), ("member", "reader")):
+        assert (getattr(boot, f"{prior}_role_id"), getattr(boot, f"{implied}_role_id")) in pairs
     assert client.delete(url, headers=h).status_code == 204
     assert client.delete(url, headers=h).status_code == 404
 

@@ -31,7 +31,7 @@ def test_project_scoped_token_has_roles_catalog_and_headers(client: TestClient) 
     assert token["methods"] == ["password"]
     assert token["user"]["name"] == "admin" and token["user"]["domain"] == {"id": "default", "name": "Default"}
     assert token["project"]["name"] == "admin"
-    assert {"admin", "member", "reader"} <= {r["name"] for r in token["roles"]}  # implied roles expanded
+    assert {"admin", "manager", "member", "reader"} <= {r["name"] for r in token["roles"]}  # implied roles expanded
     assert isinstance(token["catalog"], list)
     assert token["expires_at"].endswith("Z") and token["issued_at"] < token["expires_at"]
 
