@@ -61,16 +61,19 @@ def security_group_ids(
     names = [g.get("name") or "" for g in requested or []]
     if not names or names == ["default"]:
         return None
-    groups = [g for g in lookup() if g.get("project_id") in (project_id, None)]
-    ids = []
-    for name in names:
-        matches = [g for g in groups if g["id"] == name] or [g for g in groups if g.get("name") == name]
-        if not matches:
-            raise SecurityGroupNotFound(name, project_id)
-        if len(matches) > 1:
-            raise SecurityGroupAmbiguous(name)
-        ids.append(matches[0]["id"])
-    return list(dict.fromkeys(ids))
+    groups = lookup()
+    return list(dict.fromkeys(find_security_group(name, project_id, groups) for name in names))
+
+
+def find_security_group(name: str, project_id: str, groups: list[dict[str, Any]]) -> str:
+    """The id of the group of ``project_id`` called ``name`` (or with that id) among ``groups``."""
+    ours = [g for g in groups if g.get("project_id") in (project_id, None)]
+    matches = [g for g in ours if g["id"] == name] or [g for g in ours if g.get("name") == name]
+    if not matches:
+        raise SecurityGroupNotFound(name, project_id)
+    if len(matches) > 1:
+        raise SecurityGroupAmbiguous(name)
+    return str(matches[0]["id"])
 
 
 def client_error_message(exc: NetworkClientError, *, network_id: str = "", port_id: str = "", ip: str = "") -> str:

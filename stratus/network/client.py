@@ -83,6 +83,12 @@ class NetworkClient:
                 return _check(resp)
             time.sleep(wait)  # as the server asks, bounded by the deadline
 
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        """Any call of the API (the parsed JSON body, None when empty); NetworkClientError on a 4xx/5xx.
+
+        For callers that proxy the API as a whole (the compute API's Nova network proxies)."""
+        return self._call(method, path, **kwargs)
+
     # ports
 
     def create_port(

@@ -23,6 +23,7 @@ from stratus.compute.core.base import Deps, ctx_dict, get_instance, parse_int
 from stratus.compute.core.instance_actions import record as record_action
 from stratus.compute.core.move_actions import MoveActions
 from stratus.compute.core.records import ServerRecord
+from stratus.compute.core.server_security_groups import ServerSecurityGroups
 from stratus.compute.core.servers import (
     check_access_ip,
     check_lock,
@@ -100,6 +101,7 @@ class ActionManager:
     def __init__(self, deps: Deps):
         self.deps = deps
         self._moves = MoveActions(deps, self._begin, self._send)
+        self._security_groups = ServerSecurityGroups(deps)
 
     def run(self, ctx: RequestContext, server_id: str, body: Any, version: Any) -> ActionResult:
         if not isinstance(body, dict) or len(body) != 1:
@@ -124,6 +126,8 @@ class ActionManager:
             "migrate": self._migrate,
             "os-migrateLive": self._live_migrate,
             "evacuate": self._evacuate,
+            "addSecurityGroup": self._add_security_group,
+            "removeSecurityGroup": self._remove_security_group,
         }.get(name)
         if handler is None:
             raise BadRequest(f"There is no such action: {name}")
@@ -231,6 +235,18 @@ class ActionManager:
         with self.deps.db.session() as session:
             self._begin(session, ctx, server_id, rule, action, (states.SOFT_DELETED,), need_host=False)
         return ActionResult()  # not reached: there are no soft-deleted servers
+
+    def _add_security_group(
+        self, ctx: RequestContext, server_id: str, args: dict[str, Any], version: Any
+    ) -> ActionResult:
+        self._security_groups.add(ctx, server_id, args)
+        return ActionResult()
+
+    def _remove_security_group(
+        self, ctx: RequestContext, server_id: str, args: dict[str, Any], version: Any
+    ) -> ActionResult:
+        self._security_groups.remove(ctx, server_id, args)
+        return ActionResult()
 
     def _lock(self, ctx: RequestContext, server_id: str, args: dict[str, Any], version: Any) -> ActionResult:
         reason = args.get("locked_reason")

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from stratus.compute.core.base import is_uuid
 from stratus.core.context import RequestContext
 from stratus.core.exceptions import BadRequest
+from stratus.network.client import NetworkClient
 
 
 def parse_requested(networks: Any, *, required: bool) -> Any:
@@ -69,6 +70,11 @@ class NetworkBinder(Protocol):
         """The network API's ports of a server, as the user sees them (``os-interface``)."""
         ...
 
+    def user_client(self, ctx: RequestContext) -> NetworkClient | None:
+        """A network API client acting with the user's token (close it after use); None without a network
+        service. For the Nova network proxies (os-security-groups, os-floating-ips, os-networks, ...)."""
+        ...
+
 
 class NoNetwork:
     """No network service configured: accept the request, bind nothing, show no addresses."""
@@ -83,3 +89,6 @@ class NoNetwork:
 
     def ports(self, ctx: RequestContext, instance_uuid: str) -> list[dict[str, Any]]:
         return []
+
+    def user_client(self, ctx: RequestContext) -> NetworkClient | None:
+        return None

@@ -45,6 +45,9 @@ class NetworkApiBinder:
     def _client(self, ctx: RequestContext) -> NetworkClient:
         return NetworkClient(self.network_url, ctx.token or "", transport=self._transport)
 
+    def user_client(self, ctx: RequestContext) -> NetworkClient | None:
+        return self._client(ctx)
+
     def validate(
         self, ctx: RequestContext, requested: Any, count: int, security_groups: list[dict[str, Any]] | None = None
     ) -> Any:

@@ -218,6 +218,38 @@ def test_the_servers_security_groups_guard_its_ports(napi: NetApi) -> None:
     assert len(napi.ok("GET", "/servers")["servers"]) == before
 
 
+def test_add_and_remove_security_group_actions_change_the_ports(napi: NetApi) -> None:
+    """``openstack server add/remove security group``: the group goes on (off) every port of the server."""
+    net = napi.network_with_subnet()
+    web = napi.n("POST", "/v2.0/security-groups", status=201, json={"security_group": {"name": "web"}})[
+        "security_group"
+    ]
+    default = napi.n("GET", "/v2.0/security-groups?name=default")["security_groups"][0]["id"]
+    server = napi.active(networks=[{"uuid": net}])
+    sid = server["id"]
+
+    def groups_on_port() -> set[str]:
+        return set(napi.ports_of(sid)[0]["security_groups"])
+
+    assert napi.action(sid, {"addSecurityGroup": {"name": "web"}}).status_code == 202
+    assert groups_on_port() == {default, web["id"]}
+    assert napi.action(sid, {"addSecurityGroup": {"name": "web"}}).status_code == 202  # already there: unchanged
+    assert groups_on_port() == {default, web["id"]}
+    assert [g["name"] for g in napi.server(sid)["security_groups"]] == ["default", "web"]
+    assert napi.action(sid, {"removeSecurityGroup": {"name": "default"}}).status_code == 202
+    assert groups_on_port() == {web["id"]}
+    assert [g["name"] for g in napi.server(sid)["security_groups"]] == ["web"]
+    # errors as Nova's: not on the server 400, unknown group 404, no name 400, others 404, readers 403
+    assert napi.action(sid, {"removeSecurityGroup": {"name": "default"}}).status_code == 400
+    assert napi.action(sid, {"addSecurityGroup": {"name": "nosuch"}}).status_code == 404
+    assert napi.action(sid, {"addSecurityGroup": {}}).status_code == 400
+    assert napi.action(sid, {"addSecurityGroup": {"name": "default"}}, "member-b").status_code == 404
+    assert napi.action(sid, {"addSecurityGroup": {"name": "default"}}, "reader-a").status_code == 403
+    assert groups_on_port() == {web["id"]}
+    portless = napi.active(networks="none", version="2.37")
+    assert napi.action(portless["id"], {"addSecurityGroup": {"name": "web"}}).status_code == 404
+
+
 def test_fixed_ip_and_user_port_is_unbound_not_deleted(napi: NetApi) -> None:
     net = napi.network_with_subnet()
     user_port = napi.n("POST", "/v2.0/ports", status=201, json={"port": {"network_id": net}})["port"]
