@@ -20,6 +20,7 @@ def create_app(service: ComputeService) -> FastAPI:
         extensions,
         flavor_access,
         flavors,
+        floating_ips,
         hosts,
         hypervisors,
         images,
@@ -30,8 +31,10 @@ def create_app(service: ComputeService) -> FastAPI:
         keypairs,
         limits,
         migrations,
+        networks,
         quota_classes,
         quota_sets,
+        security_groups,
         server_actions,
         server_external_events,
         server_groups,
@@ -77,6 +80,9 @@ def create_app(service: ComputeService) -> FastAPI:
         instance_usage_audit_log,
         interfaces,
         migrations,
+        security_groups,
+        floating_ips,
+        networks,
     ):
         app.include_router(module.router)
     return app
