@@ -39,6 +39,7 @@ from stratus.compute.rpcapi import ComputeAgentAPI
 from stratus.compute.scheduler import claims
 from stratus.compute.scheduler.filters import HostState
 from stratus.compute.scheduler.manager import AGENT_BINARY, ClaimAborted, SchedulerManager, Selection
+from stratus.compute.zones import aggregate_zone
 from stratus.core.bus import Bus
 from stratus.core.db import Database, retry_on_outage, utcnow
 
@@ -514,7 +515,7 @@ class ConductorManager:
                         svc = ComputeService(host=host, binary=AGENT_BINARY, topic="compute")
                         session.add(svc)
                     if availability_zone:
-                        svc.availability_zone = availability_zone
+                        svc.availability_zone = aggregate_zone(session, host) or availability_zone
                     svc.last_seen_up = svc.updated_at = utcnow()
                 return
             except IntegrityError:

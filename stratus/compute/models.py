@@ -282,3 +282,27 @@ class Migration(ComputeBase):
     hidden: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[dt.datetime | None] = mapped_column(onupdate=utcnow)
+
+
+class Aggregate(ComputeBase):
+    """A host aggregate (``os-aggregates``); its ``availability_zone`` metadata names its hosts' zone."""
+
+    __tablename__ = "aggregate"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    uuid: Mapped[str] = mapped_column(sa.String(36), unique=True, default=new_uuid)
+    name: Mapped[str] = mapped_column(sa.String(255), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime | None]
+
+
+class AggregateHost(ComputeBase):
+    __tablename__ = "aggregate_host"
+    aggregate_id: Mapped[int] = mapped_column(sa.ForeignKey("aggregate.id", ondelete="CASCADE"), primary_key=True)
+    host: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+
+
+class AggregateMetadata(ComputeBase):
+    __tablename__ = "aggregate_metadata"
+    aggregate_id: Mapped[int] = mapped_column(sa.ForeignKey("aggregate.id", ondelete="CASCADE"), primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    value: Mapped[str] = mapped_column(sa.String(255))

@@ -65,6 +65,7 @@ RULES: list[Rule] = [
     *_rules("os-server-groups:", "index:all_projects", ADMIN),
     *_rules("os-availability-zone:", "list", ALWAYS),
     *_rules("os-availability-zone:", "detail", ADMIN),
+    *_rules("os-aggregates:", "index show create update delete add_host remove_host set_metadata", ADMIN),
     *_rules("os-hypervisors:", "list list-detail show statistics servers uptime", ADMIN),
     *_rules("os-server-diagnostics:", "show", ADMIN),
     *_rules("os-services:", "list update delete", ADMIN),

@@ -10,6 +10,7 @@ import httpx
 
 from stratus.compute import conf, policies
 from stratus.compute.core.actions import ActionManager
+from stratus.compute.core.aggregates import AggregateManager
 from stratus.compute.core.base import Deps
 from stratus.compute.core.flavors import FlavorManager
 from stratus.compute.core.hosts import HostManager
@@ -77,6 +78,7 @@ class ComputeService:
         self.actions = ActionManager(deps)
         self.metadata = MetadataManager(deps)
         self.tags = ServerTagsManager(deps)
+        self.aggregates = AggregateManager(deps)
         self.instance_actions = InstanceActionManager(deps)
         self.flavors = FlavorManager(deps)
         self.keypairs = KeyPairManager(deps)

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 def create_app(service: ComputeService) -> FastAPI:
     from stratus.compute.api import (
+        aggregates,
         availability_zones,
         extensions,
         flavor_access,
@@ -83,6 +84,7 @@ def create_app(service: ComputeService) -> FastAPI:
         security_groups,
         floating_ips,
         networks,
+        aggregates,
     ):
         app.include_router(module.router)
     return app
