@@ -94,16 +94,18 @@ def used_addresses(session: Session, network_id: str) -> set[str]:
     return set(session.scalars(query))
 
 
-def pick_free(subnet: models.Subnet, used: set[str]) -> str | None:
+def pick_free(subnet: models.Subnet, used: set[str], *, lowest: bool = False) -> str | None:
     """A free address of the subnet's pools, or None when exhausted.
 
     The search starts at a random place in the pools and wraps around (as Neutron's IPAM picks at
-    random), so concurrent creates rarely collide and the cost does not grow with the ports made."""
+    random), so concurrent creates rarely collide and the cost does not grow with the ports made.
+    ``lowest``: the first free address instead (the network's own metadata port, so it sits at a
+    predictable place, usually .2, and never on an address a user is about to ask for)."""
     spans = _spans(subnet)
     total = sum(end - start + 1 for start, end in spans)
     if total == 0:
         return None
-    offset = random.randrange(total)
+    offset = 0 if lowest else random.randrange(total)
     for step in range(total):
         position = (offset + step) % total
         for start, end in spans:

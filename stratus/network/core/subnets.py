@@ -96,7 +96,7 @@ def sync_metadata_port(session: Session, deps: Deps, net: models.Network) -> str
     used = ipam.used_addresses(session, net.id)
     for subnet in dhcp:
         if subnet.id not in have:
-            address = ipam.pick_free(subnet, used)
+            address = ipam.pick_free(subnet, used, lowest=True)
             if address is not None:
                 used.add(address)
                 port.fixed_ips.append(

@@ -90,20 +90,23 @@ def test_concurrent_creates_never_share_an_address(api: Api) -> None:
 
 def test_update_port(api: Api) -> None:
     net, sub = api.network_with_subnet()
-    port = api.create("port", network_id=net["id"], fixed_ips=[{"ip_address": "10.0.0.20"}])
+    # two addresses no port holds yet (the network's own ports take theirs at random in the pool)
+    taken = {ip["ip_address"] for p in api.ok("GET", "/v2.0/ports", "admin")["ports"] for ip in p["fixed_ips"]}
+    first, second = [a for a in (f"10.0.0.{i}" for i in range(20, 60)) if a not in taken][:2]
+    port = api.create("port", network_id=net["id"], fixed_ips=[{"ip_address": first}])
     body = {
         "port": {
             "name": "n",
             "device_id": "vm",
             "device_owner": "compute:nova",
-            "fixed_ips": [{"ip_address": "10.0.0.21"}],
+            "fixed_ips": [{"ip_address": second}],
         }
     }
     updated = api.ok("PUT", f"/v2.0/ports/{port['id']}", json=body)["port"]
-    assert updated["fixed_ips"] == [{"subnet_id": sub["id"], "ip_address": "10.0.0.21"}]
+    assert updated["fixed_ips"] == [{"subnet_id": sub["id"], "ip_address": second}]
     assert updated["device_owner"] == "compute:nova" and updated["revision_number"] == 1
-    again = api.create("port", network_id=net["id"], fixed_ips=[{"ip_address": "10.0.0.20"}])  # released
-    clash = api("PUT", f"/v2.0/ports/{again['id']}", json={"port": {"fixed_ips": [{"ip_address": "10.0.0.21"}]}})
+    again = api.create("port", network_id=net["id"], fixed_ips=[{"ip_address": first}])  # released
+    clash = api("PUT", f"/v2.0/ports/{again['id']}", json={"port": {"fixed_ips": [{"ip_address": second}]}})
     api.error(clash, 409, "IpAddressAlreadyAllocated")
     api.error(api("PUT", f"/v2.0/ports/{port['id']}", json={"port": {"network_id": net["id"]}}), 400)
 
@@ -242,3 +245,10 @@ def test_a_resync_report_overtaken_by_a_port_up_does_not_mark_the_port_down(
     assert api.service.dataplane.resync()
     assert api.ok("GET", f"/v2.0/ports/{port['id']}")["port"]["status"] == "ACTIVE"
     assert "network.port.down" not in events, events
+
+
+def test_the_networks_metadata_port_takes_the_first_free_address(api: Api) -> None:
+    """Not a random one: a user asking for a fixed address in the pool never finds it taken by the network."""
+    net, sub = api.network_with_subnet()
+    ports = api.ok("GET", f"/v2.0/ports?network_id={net['id']}&device_owner=network:distributed", "admin")["ports"]
+    assert [p["fixed_ips"] for p in ports] == [[{"subnet_id": sub["id"], "ip_address": "10.0.0.2"}]]
