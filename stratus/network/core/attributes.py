@@ -104,6 +104,17 @@ def cidr(name: str, value: Any) -> str:
         raise InvalidInput(f"Invalid input for {name}. Reason: '{value}' is not a valid IP subnet.") from None
 
 
+def ip_prefix(name: str, value: Any) -> str:
+    """A security group rule's remote prefix as Neutron keeps it: as given (host bits and all), with the
+    full-length mask added to a bare address (10.0.0.1 -> 10.0.0.1/32)."""
+    if not isinstance(value, str):
+        raise InvalidInput(f"Invalid input for {name}. Reason: '{value}' is not a valid IP prefix.")
+    try:
+        return str(ipaddress.ip_interface(value))
+    except ValueError:
+        raise InvalidInput(f"Invalid input for {name}. Reason: '{value}' is not a valid IP prefix.") from None
+
+
 def mac(name: str, value: Any) -> str:
     parts = value.split(":") if isinstance(value, str) else []
     if len(parts) != 6 or not all(len(p) == 2 and all(c in "0123456789abcdefABCDEF" for c in p) for p in parts):
@@ -232,7 +243,7 @@ ATTRIBUTES: dict[str, dict[str, Attr]] = {
         "protocol": Attr(optional(anything), allow_put=False),
         "port_range_min": Attr(port_value, allow_put=False),
         "port_range_max": Attr(port_value, allow_put=False),
-        "remote_ip_prefix": Attr(optional(cidr), allow_put=False),
+        "remote_ip_prefix": Attr(optional(ip_prefix), allow_put=False),
         # Not checked to be a UUID (as Neutron): an unknown group is a 404 SecurityGroupNotFound.
         "remote_group_id": Attr(optional(_string(255)), allow_put=False),
         "remote_address_group_id": Attr(optional(uuid_str), allow_put=False),

@@ -152,7 +152,7 @@ def validate_rule(attrs: dict[str, Any]) -> dict[str, Any]:
             "Only remote_ip_prefix or remote_group_id may be provided.",
         )
     if prefix is not None:
-        version = ipaddress.ip_network(prefix).version
+        version = ipaddress.ip_interface(prefix).version
         if f"IPv{version}" != ethertype:
             raise bad_request(
                 "SecurityGroupRuleParameterConflict",

@@ -123,7 +123,10 @@ def security_group(sg: models.SecurityGroup) -> m.SecurityGroupSpec:
             protocol=r.protocol,
             port_range_min=r.port_range_min,
             port_range_max=r.port_range_max,
-            remote_ip_prefix=r.remote_ip_prefix,
+            # the network it names: OVN matches on a network, the API keeps the prefix as given
+            remote_ip_prefix=str(ipaddress.ip_network(r.remote_ip_prefix, strict=False))
+            if r.remote_ip_prefix
+            else None,
             remote_group_id=r.remote_group_id,
         )
         for r in sg.rules
@@ -223,3 +226,8 @@ def desired_state(session: Session, conf: NetworkConfig) -> m.DesiredState:
         ports=ports,
         routers=tuple(router(session, r) for r in session.scalars(sa.select(models.Router))),
     )
+
+
+def _network_of(prefix: str | None) -> str | None:
+    """The network a rule's prefix names: OVN matches on networks; the API keeps the prefix as given."""
+    return str(ipaddress.ip_network(prefix, strict=False)) if prefix else None

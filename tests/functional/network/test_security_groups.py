@@ -132,3 +132,15 @@ def test_group_in_use(api: Api) -> None:
 
 def test_reader_cannot_write_groups(api: Api) -> None:
     api.error(api("POST", "/v2.0/security-groups", "reader-a", json={"security_group": {"name": "x"}}), 403)
+
+
+def test_a_rules_remote_prefix_is_kept_as_given(api: Api) -> None:
+    """As Neutron: host bits stay (10.2.3.124/24), a bare address gets its full mask (/32)."""
+    sg = api.create("security_group", name="prefixes")
+    made = [
+        api.ok("POST", "/v2.0/security-group-rules", status=201, json={"security_group_rule": {
+            "security_group_id": sg["id"], "direction": "ingress", "protocol": "tcp", "port_range_min": port,
+            "port_range_max": port, "remote_ip_prefix": prefix}})["security_group_rule"]["remote_ip_prefix"]
+        for port, prefix in ((22, "10.2.3.124/24"), (23, "10.9.9.9"))
+    ]  # fmt: skip
+    assert made == ["10.2.3.124/24", "10.9.9.9/32"]
