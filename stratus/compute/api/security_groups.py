@@ -39,6 +39,12 @@ def _proxy(
         yield SecurityGroupProxy(client, ctx)
 
 
+@router.api_route("/os-security-groups/", methods=["GET", "PUT", "DELETE"], include_in_schema=False)
+def no_group_id(ctx: RequestContext = Context) -> None:
+    """A group path without its id: 404, as Nova answers (not 405)."""
+    raise NotFound("The resource could not be found.")
+
+
 @router.get("/os-security-groups")
 def list_groups(
     request: Request, ctx: RequestContext = Context, params: dict[str, str] = Query, version: Version = ApiVersion

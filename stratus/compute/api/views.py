@@ -140,9 +140,10 @@ def server_detail(
                 "OS-EXT-STS:vm_state": inst.vm_state,
                 "OS-EXT-STS:power_state": inst.power_state,
                 "os-extended-volumes:volumes_attached": [],
-                "security_groups": list(inst.security_groups or []),
             }
         )
+        if inst.security_groups:  # Nova leaves the key out for a server in no group
+            body["security_groups"] = list(inst.security_groups)
     if status in PROGRESS_STATUSES:
         body["progress"] = inst.progress or 0
     if admin and full:

@@ -239,6 +239,9 @@ def test_add_and_remove_security_group_actions_change_the_ports(napi: NetApi) ->
     assert napi.action(sid, {"removeSecurityGroup": {"name": "default"}}).status_code == 202
     assert groups_on_port() == {web["id"]}
     assert [g["name"] for g in napi.server(sid)["security_groups"]] == ["web"]
+    assert napi.action(sid, {"removeSecurityGroup": {"name": "web"}}).status_code == 202
+    assert groups_on_port() == set() and "security_groups" not in napi.server(sid)  # Nova leaves the key out
+    assert napi.action(sid, {"addSecurityGroup": {"name": "web"}}).status_code == 202
     # errors as Nova's: not on the server 400, unknown group 404, no name 400, others 404, readers 403
     assert napi.action(sid, {"removeSecurityGroup": {"name": "default"}}).status_code == 400
     assert napi.action(sid, {"addSecurityGroup": {"name": "nosuch"}}).status_code == 404

@@ -193,3 +193,8 @@ def test_without_a_network_service_there_is_nothing_to_proxy(api: Api) -> None:
     assert resp.status_code == 404 and resp.json()["itemNotFound"]["message"] == "The resource could not be found."
     body = {"security_group": {"name": "web", "description": ""}}
     assert api("POST", SG, json=body).status_code == 404
+
+
+def test_a_group_path_without_an_id_is_404(napi: NetApi) -> None:
+    for method in ("GET", "PUT", "DELETE"):
+        assert napi(method, "/os-security-groups/").status_code == 404
