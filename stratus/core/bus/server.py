@@ -94,19 +94,16 @@ class RpcServer(ConsumerThread):
         self._free.acquire()
         try:
             message_id = body.get("message_id")
-            if isinstance(message_id, str) and message_id in self._seen:
-                message.ack()
+            duplicate = isinstance(message_id, str) and message_id in self._seen
+            if duplicate:
                 LOG.warning("%s: dropping duplicate request %s", self.name, body.get("method"))
-                self._free.release()
-                return
-            if not self._accepted(body):
-                message.ack()
-                self._free.release()
-                return
+            run = not duplicate and self._accepted(body)
             message.ack()
+            if not run:
+                self._free.release()
+                return
             self._remember(message_id)
-            properties = dict(message.properties)
-            self._pool.submit(self._dispatch, body, properties, expires)
+            self._pool.submit(self._dispatch, body, dict(message.properties), expires)
         except BaseException:
             self._free.release()
             raise
