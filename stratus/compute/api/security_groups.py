@@ -15,6 +15,8 @@ from fastapi import APIRouter, Request, Response
 
 from stratus.compute.api.deps import ApiVersion, Context, JsonBody, Query, get_service
 from stratus.compute.api.microversion import Version
+from stratus.compute.core.network_calls import NOT_FOUND, user_network
+from stratus.compute.core.network_proxy import check_version
 from stratus.compute.core.security_groups import SecurityGroupProxy
 from stratus.core.context import RequestContext
 from stratus.core.exceptions import NotFound
@@ -27,13 +29,10 @@ def _proxy(
     request: Request, ctx: RequestContext, rule: str, version: Version | None, project_id: str | None = None
 ) -> Iterator[SecurityGroupProxy]:
     """The proxy after the version and policy checks (``version`` None: every version)."""
-    if version is not None and version >= "2.36":
-        raise NotFound("The resource could not be found.")
+    if version is not None:
+        check_version(version)
     service = get_service(request)
-    client = service.deps.network.user_client(ctx)
-    if client is None:
-        raise NotFound("The resource could not be found.")
-    with client:
+    with user_network(service.deps.network, ctx) as client:
         target = {"project_id": project_id or ctx.project_id}
         service.enforcer.enforce(ctx, f"os_compute_api:os-security-groups:{rule}", target)
         yield SecurityGroupProxy(client, ctx)
@@ -42,7 +41,7 @@ def _proxy(
 @router.api_route("/os-security-groups/", methods=["GET", "PUT", "DELETE"], include_in_schema=False)
 def no_group_id(ctx: RequestContext = Context) -> None:
     """A group path without its id: 404, as Nova answers (not 405)."""
-    raise NotFound("The resource could not be found.")
+    raise NotFound(NOT_FOUND)
 
 
 @router.get("/os-security-groups")

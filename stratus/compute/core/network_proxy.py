@@ -8,15 +8,12 @@ and the calls that managed nova-network networks answer 410 Gone, as Nova's do.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
 from stratus.compute.core.base import is_uuid
+from stratus.compute.core.network_calls import NOT_FOUND, user_network
 from stratus.core.context import RequestContext
-from stratus.core.exceptions import BadRequest, Conflict, Forbidden, NotFound, ServiceUnavailable, StratusError
+from stratus.core.exceptions import BadRequest, Conflict, Forbidden, NotFound
 from stratus.network.client import NetworkClient, NetworkClientError
 
 if TYPE_CHECKING:
@@ -24,7 +21,6 @@ if TYPE_CHECKING:
 
 MAX_PROXY_VERSION = "2.35"
 """The last microversion with the proxies; Nova answers 404 from 2.36 on."""
-NOT_FOUND = "The resource could not be found."
 GONE = "This resource is no longer available.  No forwarding address is given."
 """webob's explanation of HTTPGone, the message Nova's removed nova-network calls give."""
 
@@ -45,34 +41,6 @@ def check_version(version: Any) -> None:
 
 def enforce(service: ComputeService, ctx: RequestContext, rule: str, project_id: str | None = None) -> None:
     service.enforcer.enforce(ctx, f"os_compute_api:{rule}", {"project_id": project_id or ctx.project_id})
-
-
-def translate(err: NetworkClientError) -> StratusError:
-    """A network API refusal as the compute API's error of the same kind (never a 500 for a 4xx)."""
-    if err.status in (401, 403):
-        return Forbidden(err.message)
-    if err.status == 404:
-        return NotFound(err.message)
-    if err.status == 409:
-        return Conflict(err.message)
-    if err.status < 500:
-        return BadRequest(err.message)
-    return ServiceUnavailable(f"The network service failed: {err.message}")
-
-
-@contextmanager
-def network(service: ComputeService, ctx: RequestContext) -> Iterator[NetworkClient]:
-    """The network API as the user; 404 without a network service (there is nothing to proxy)."""
-    client = service.deps.network.user_client(ctx)
-    if client is None:
-        raise NotFound(NOT_FOUND)
-    with client:
-        try:
-            yield client
-        except NetworkClientError as err:
-            raise translate(err) from None
-        except httpx.TransportError as err:
-            raise ServiceUnavailable(f"The network service is unreachable: {err}") from None
 
 
 def _external_networks(client: NetworkClient) -> list[dict[str, Any]]:
@@ -119,7 +87,7 @@ def _get_floating_ip(client: NetworkClient, fip_id: str) -> dict[str, Any]:
 def list_floating_ips(service: ComputeService, ctx: RequestContext) -> list[dict[str, Any]]:
     """The floating IPs of the caller's project (an admin sees only its own too, as in Nova)."""
     enforce(service, ctx, "os-floating-ips:list")
-    with network(service, ctx) as client:
+    with user_network(service.deps.network, ctx) as client:
         fips = client.request("GET", "/v2.0/floatingips", params={"project_id": ctx.project_id})["floatingips"]
         pools = _pool_names(client) if fips else {}
         return [
@@ -129,7 +97,7 @@ def list_floating_ips(service: ComputeService, ctx: RequestContext) -> list[dict
 
 def show_floating_ip(service: ComputeService, ctx: RequestContext, fip_id: str) -> dict[str, Any]:
     enforce(service, ctx, "os-floating-ips:show")
-    with network(service, ctx) as client:
+    with user_network(service.deps.network, ctx) as client:
         return _floating_ip_view(client, _get_floating_ip(client, fip_id), _pool_names(client))
 
 
@@ -153,7 +121,7 @@ def create_floating_ip(service: ComputeService, ctx: RequestContext, body: Any) 
     pool = (body or {}).get("pool")
     if pool is not None and not isinstance(pool, str):
         raise BadRequest(f"Invalid input for field/attribute pool. Value: {pool!r}. {pool!r} is not of type 'string'")
-    with network(service, ctx) as client:
+    with user_network(service.deps.network, ctx) as client:
         net = _find_pool(client, pool)
         try:
             fip = client.request("POST", "/v2.0/floatingips", json={"floatingip": {"floating_network_id": net["id"]}})
@@ -173,7 +141,7 @@ def create_floating_ip(service: ComputeService, ctx: RequestContext, body: Any) 
 def delete_floating_ip(service: ComputeService, ctx: RequestContext, fip_id: str) -> None:
     """Release a floating IP (disassociating it first, which the network API does on delete)."""
     enforce(service, ctx, "os-floating-ips:delete")
-    with network(service, ctx) as client:
+    with user_network(service.deps.network, ctx) as client:
         fip = _get_floating_ip(client, fip_id)
         try:
             client.request("DELETE", f"/v2.0/floatingips/{fip_id}")
@@ -185,7 +153,7 @@ def delete_floating_ip(service: ComputeService, ctx: RequestContext, fip_id: str
 
 def list_pools(service: ComputeService, ctx: RequestContext) -> list[dict[str, Any]]:
     enforce(service, ctx, "os-floating-ip-pools:list")
-    with network(service, ctx) as client:
+    with user_network(service.deps.network, ctx) as client:
         return [{"name": n.get("name") or n["id"]} for n in _external_networks(client)]
 
 
@@ -233,7 +201,7 @@ def add_floating_ip(service: ComputeService, ctx: RequestContext, server_id: str
     _check_args(args, {"address", "fixed_address"})
     address = _address(args, "address", required=True)
     fixed_address = _address(args, "fixed_address", required=False)
-    with network(service, ctx) as client:
+    with user_network(service.deps.network, ctx) as client:
         ports = client.request("GET", "/v2.0/ports", params={"device_id": server_id})["ports"]
         if not ports:
             raise BadRequest("Instance network is not ready yet")
@@ -272,7 +240,7 @@ def remove_floating_ip(service: ComputeService, ctx: RequestContext, server_id: 
     enforce(service, ctx, "os-floating-ips:remove", rec.inst.project_id)
     _check_args(args, {"address"})
     address = str(_address(args, "address", required=True))
-    with network(service, ctx) as client:
+    with user_network(service.deps.network, ctx) as client:
         fip = _floating_ip_by_address(client, address, f"Floating IP not found for address {address}.")
         instance_id = None
         if fip.get("port_id"):
@@ -308,13 +276,13 @@ def _get_network(client: NetworkClient, network_id: str) -> dict[str, Any]:
 
 def list_networks(service: ComputeService, ctx: RequestContext) -> list[dict[str, Any]]:
     enforce(service, ctx, "os-networks:list")
-    with network(service, ctx) as client:
+    with user_network(service.deps.network, ctx) as client:
         return [_network_view(ctx, n) for n in client.request("GET", "/v2.0/networks")["networks"]]
 
 
 def show_network(service: ComputeService, ctx: RequestContext, network_id: str) -> dict[str, Any]:
     enforce(service, ctx, "os-networks:view")
-    with network(service, ctx) as client:
+    with user_network(service.deps.network, ctx) as client:
         return _network_view(ctx, _get_network(client, network_id))
 
 
@@ -330,7 +298,7 @@ def _subnet_cidrs(client: NetworkClient) -> dict[str, str]:
 
 def list_tenant_networks(service: ComputeService, ctx: RequestContext) -> list[dict[str, Any]]:
     enforce(service, ctx, "os-tenant-networks:list")
-    with network(service, ctx) as client:
+    with user_network(service.deps.network, ctx) as client:
         nets = client.request("GET", "/v2.0/networks")["networks"]
         cidrs = _subnet_cidrs(client) if nets else {}
         return [_tenant_view(n, cidrs) for n in nets]
@@ -338,5 +306,5 @@ def list_tenant_networks(service: ComputeService, ctx: RequestContext) -> list[d
 
 def show_tenant_network(service: ComputeService, ctx: RequestContext, network_id: str) -> dict[str, Any]:
     enforce(service, ctx, "os-tenant-networks:show")
-    with network(service, ctx) as client:
+    with user_network(service.deps.network, ctx) as client:
         return _tenant_view(_get_network(client, network_id), _subnet_cidrs(client))

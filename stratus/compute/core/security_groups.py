@@ -8,35 +8,17 @@ Nova shows only a group's ingress rules, in its own shape (``ip_protocol``, ``fr
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-import httpx
-
 from stratus.compute.core.base import is_uuid, parse_int
+from stratus.compute.core.network_calls import network_errors
 from stratus.core.context import RequestContext
-from stratus.core.exceptions import BadRequest, Conflict, Forbidden, NotFound, ServiceUnavailable, StratusError
+from stratus.core.exceptions import BadRequest, Forbidden
 from stratus.network.client import NetworkClient, NetworkClientError
 
 SG_PATH = "/v2.0/security-groups"
 RULE_PATH = "/v2.0/security-group-rules"
 MAX_PROPERTY_LENGTH = 255
-
-
-@contextmanager
-def network_errors(conflict: type[StratusError] = Conflict) -> Iterator[None]:
-    """Turn the network API's refusals into compute's errors; ``conflict`` is what its 409 becomes here."""
-    mapping: dict[int, type[StratusError]] = {400: BadRequest, 403: Forbidden, 404: NotFound, 409: conflict}
-    try:
-        yield
-    except NetworkClientError as err:
-        kind = mapping.get(err.status)
-        if kind is None:  # the network service failed: nothing the user can fix, try again later
-            raise ServiceUnavailable(f"The network service answered {err.status}: {err.message}") from None
-        raise kind(err.message) from None
-    except httpx.HTTPError as err:
-        raise ServiceUnavailable(f"The network service is unreachable: {err}") from None
 
 
 def validate_id(value: Any) -> str:

@@ -12,12 +12,13 @@ from typing import Any
 
 from stratus.compute import models
 from stratus.compute.core.base import Deps, get_instance
+from stratus.compute.core.network_calls import network_errors
 from stratus.compute.core.servers import check_lock
 from stratus.compute.ports import SecurityGroupAmbiguous, SecurityGroupNotFound, find_security_group
 from stratus.core.context import RequestContext
 from stratus.core.db import utcnow
-from stratus.core.exceptions import BadRequest, Conflict, NotFound, ServiceUnavailable
-from stratus.network.client import NetworkClient, NetworkClientError
+from stratus.core.exceptions import BadRequest, Conflict, NotFound
+from stratus.network.client import NetworkClient
 
 
 def _group_name(args: dict[str, Any], action: str) -> str:
@@ -52,13 +53,8 @@ class ServerSecurityGroups:
         client = self.deps.network.user_client(ctx)
         if client is None:
             raise BadRequest("This cloud has no network service: security groups cannot be changed.")
-        try:
-            with client:
-                self._apply(client, server_id, project_id, name, add=add)
-        except NetworkClientError as exc:
-            if exc.status in (400, 404, 409):
-                raise BadRequest(exc.message) from None
-            raise ServiceUnavailable(f"The network service answered {exc.status}: {exc.message}") from None
+        with client, network_errors(conflict=BadRequest, not_found=BadRequest):  # as Nova maps Neutron's here
+            self._apply(client, server_id, project_id, name, add=add)
         self._record(server_id, name, add=add)
 
     def _apply(self, client: NetworkClient, server_id: str, project_id: str, name: str, *, add: bool) -> None:
